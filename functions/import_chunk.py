@@ -1,0 +1,13 @@
+"""ImportChunk Lambda: one step of a file's restore loop."""
+
+from typing import Any
+
+from functions._runtime import deadline, s3
+from functions._runtime import handler as operation
+from s3db_backup.restore.chunk import import_chunk
+
+
+@operation("restore")
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    margin = event["job"].get("settings", {}).get("marginSeconds", 60)
+    return import_chunk(s3(), event["job"], event.get("cursor"), deadline=deadline(context, margin))

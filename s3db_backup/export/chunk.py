@@ -1,0 +1,195 @@
+"""ExportChunk: export one unit from its cursor for as long as the invocation's budget allows.
+
+Re-running a chunk with the same cursor writes the same part numbers and spill keys again, so a retry after
+a crash (before or after an UploadPart) cannot duplicate or lose a record.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from s3db_backup.archive.frames import CODECS
+from s3db_backup.archive.lines import encode_line
+from s3db_backup.catalog import BackupPaths, write_json
+from s3db_backup.config import Settings
+from s3db_backup.export.cursor import ExportCursor
+from s3db_backup.export.parts import PartWriter
+from s3db_backup.export.reader import OrderedFetcher, list_page, list_subdirs
+from s3db_backup.export.units import Scope, Unit, root_of, scopes_for
+from s3db_backup.format import layout
+from s3db_backup.locations import S3Location
+
+
+@dataclass(frozen=True)
+class ExportJob:
+    backup_id: str
+    source: S3Location
+    store: S3Location
+    unit: Unit
+    settings: Settings
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExportJob:
+        return cls(
+            backup_id=data["backupId"],
+            source=S3Location.parse(data["source"]),
+            store=S3Location.parse(data["store"]),
+            unit=Unit.from_dict(data["unit"]),
+            settings=Settings.from_dict(data.get("settings")),
+        )
+
+    @property
+    def paths(self) -> BackupPaths:
+        return BackupPaths(self.store, self.backup_id)
+
+    @property
+    def file_key(self) -> str:
+        return self.unit.file_key(CODECS[self.settings.compression])
+
+    @property
+    def work_name(self) -> str:
+        return self.file_key
+
+
+def unit_result_key(paths: BackupPaths, file_key: str) -> str:
+    return paths.work(f"units/{file_key}.json")
+
+
+def export_chunk(
+    s3: Any,
+    job_data: dict[str, Any],
+    cursor_data: dict[str, Any] | None,
+    *,
+    deadline: float,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict[str, Any]:
+    """Run one chunk; `deadline` is a `clock()` value after which no new object is started."""
+    job = ExportJob.from_dict(job_data)
+    codec = CODECS[job.settings.compression]
+    if cursor_data is None:
+        root = root_of(job.unit)
+        subdirs = list_subdirs(s3, job.source, root) if root is not None else []
+        cursor = ExportCursor(scopes=[s.to_list() for s in scopes_for(job.unit, subdirs)])
+    else:
+        cursor = ExportCursor.from_dict(cursor_data)
+    cursor.seq += 1
+    writer = PartWriter(
+        s3, job.paths, job.file_key, job.work_name, codec, job.settings.partSizeBytes,
+        next_part=cursor.part, upload_id=cursor.uploadId,
+    )
+    if cursor.phase == "complete":
+        file_facts = writer.complete(cursor.part - 1)
+        return _done(s3, job, cursor, file_facts)
+
+    if cursor.spill:
+        writer.load_spill(cursor.spill)
+    cursor.spill = None
+    stopped = _walk(s3, job, cursor, writer, deadline=deadline, clock=clock)
+    if stopped:
+        cursor.spill = writer.park(cursor.seq)
+        cursor.part, cursor.uploadId = writer.next_part, writer.upload_id
+        return {"job": job_data, "cursor": cursor.to_dict(), "done": False}
+    # The unit is exhausted: write what is left as the last part.
+    if writer.upload_id is None:
+        facts = writer.finish_single(keep_empty=job.unit.kind == "records")
+        return _done(s3, job, cursor, facts)
+    if not writer.empty:
+        writer.upload_part()
+    cursor.part, cursor.uploadId = writer.next_part, writer.upload_id
+    cursor.phase = "complete"
+    return {"job": job_data, "cursor": cursor.to_dict(), "done": False}
+
+
+def _walk(
+    s3: Any,
+    job: ExportJob,
+    cursor: ExportCursor,
+    writer: PartWriter,
+    *,
+    deadline: float,
+    clock: Callable[[], float],
+) -> bool:
+    """Write lines until the unit is exhausted (False) or the chunk must stop (True)."""
+    max_lines = job.settings.chunkMaxLines
+    written = 0
+    listed = False  # a chunk always lists at least once, so every invocation makes progress
+    fetcher = OrderedFetcher(s3, job.source, job.settings.concurrency)
+    try:
+        while cursor.scope < len(cursor.scopes):
+            scope = Scope.from_list(cursor.scopes[cursor.scope])
+            token: str | None = None
+            while True:
+                if listed and (clock() >= deadline or (max_lines and written >= max_lines)):
+                    return True
+                page = list_page(s3, job.source, scope, cursor.after, token)
+                listed = True
+                budget = max_lines - written if max_lines else len(page.keys)
+                consumed = 0
+                for key, obj in fetcher.fetch_in_order(page.keys[:budget]):
+                    if obj is None:
+                        cursor.counts.vanished += 1
+                    else:
+                        _write(job, cursor, writer, key, obj)
+                        written += 1
+                    cursor.after = key
+                    consumed += 1
+                    if writer.full:
+                        writer.upload_part()
+                    if clock() >= deadline:
+                        break
+                if consumed < len(page.keys):
+                    return True  # stopped inside the page; resume after cursor.after
+                cursor.after = page.resume_after
+                if not page.truncated:
+                    break
+                token = page.token
+            cursor.scope += 1
+            cursor.after = None
+        return False
+    finally:
+        fetcher.close()
+
+
+def _write(job: ExportJob, cursor: ExportCursor, writer: PartWriter, key: str, obj: Any) -> None:
+    info = layout.classify(key)
+    record_id = info.record_id if info.kind == "record" and job.unit.kind == "records" else None
+    line = encode_line(obj, record_id)
+    writer.add(line, key)
+    counts = cursor.counts
+    counts.lines += 1
+    counts.rawBytes += len(line)
+    if record_id is not None:
+        counts.records += 1
+    else:
+        counts.objects += 1
+    if info.kind == "other":
+        counts.unrecognized += 1
+
+
+def _done(s3: Any, job: ExportJob, cursor: ExportCursor, facts: dict[str, Any] | None) -> dict[str, Any]:
+    counts = cursor.counts
+    result = {
+        "unit": job.unit.to_dict(),
+        "file": None if facts is None else {
+            "key": job.file_key,
+            "kind": job.unit.kind,
+            "resource": job.unit.resource,
+            "compression": job.settings.compression,
+            **counts.__dict__,
+            **facts,
+        },
+        "counts": counts.__dict__,
+        "invocations": cursor.seq,
+    }
+    write_json(s3, job.store.bucket, unit_result_key(job.paths, job.file_key), result)
+    return {
+        "job": None,
+        "cursor": None,
+        "done": True,
+        "unit": job.unit.to_dict(),
+        "records": counts.records,
+        "lines": counts.lines,
+    }

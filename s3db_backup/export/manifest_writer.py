@@ -1,0 +1,88 @@
+"""WriteManifest: turn the units' results into the manifest. Writing it is what makes a backup good."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from s3db_backup.archive.frames import CODECS
+from s3db_backup.archive.manifest import FileInfo, Manifest
+from s3db_backup.catalog import WORK, BackupPaths, delete_prefix, iso, read_json, utcnow
+from s3db_backup.errors import StoreError
+from s3db_backup.export.chunk import unit_result_key
+from s3db_backup.export.plan import PLAN, SOURCE_SCHEMA
+from s3db_backup.export.units import Unit
+from s3db_backup.format.schema import DatabaseSchema
+from s3db_backup.locations import S3Location
+
+TOTALS = ("records", "objects", "unrecognized", "vanished", "lines", "rawBytes")
+
+
+def write_manifest(s3: Any, *, backup_id: str, store: str, now: datetime | None = None) -> dict[str, Any]:
+    dst = S3Location.parse(store, operation="manifest")
+    paths = BackupPaths(dst, backup_id)
+    plan = read_json(s3, dst.bucket, paths.work(PLAN))
+    if plan is None:
+        raise StoreError(f"backup {backup_id} has no plan", operation="manifest", backupId=backup_id)
+    codec = CODECS[plan["settings"]["compression"]]
+    files: list[FileInfo] = []
+    for unit_data in plan["units"]:
+        unit = Unit.from_dict(unit_data)
+        result = read_json(s3, dst.bucket, unit_result_key(paths, unit.file_key(codec)))
+        if result is None:
+            raise StoreError(
+                f"unit {unit.file_key(codec)} of backup {backup_id} did not finish",
+                description="Every unit must report before the manifest is written.",
+                operation="manifest",
+                backupId=backup_id,
+            )
+        if result["file"] is not None:
+            files.append(FileInfo.from_dict(result["file"]))
+    raw_schema = s3.get_object(Bucket=dst.bucket, Key=paths.work(SOURCE_SCHEMA))["Body"].read().decode()
+    schema = DatabaseSchema.parse(raw_schema, where="backup")
+    totals = {name: sum(getattr(f, name) for f in files) for name in TOTALS}
+    totals["bytes"] = sum(f.bytes for f in files)
+    totals["files"] = len(files)
+    now = now or utcnow()
+    source = S3Location.parse(plan["source"])
+    manifest = Manifest(
+        backupId=backup_id,
+        backupType=plan["backupType"],
+        createdAt=plan["createdAt"],
+        exportedAt=iso(now),
+        source=plan["source"],
+        database={"bucket": source.bucket, "prefix": source.prefix},
+        resources={r: _resource_entry(r, schema, files) for r in plan["resources"]},
+        files=files,
+        sourceSchema=raw_schema,
+        totals=totals,
+    )
+    s3.put_object(Bucket=dst.bucket, Key=paths.manifest, Body=manifest.to_json().encode("utf-8"),
+                  ContentType="application/json")
+    s3.delete_object(Bucket=dst.bucket, Key=paths.status)
+    delete_prefix(s3, dst.bucket, paths.work("").rstrip("/") + "/")
+    return {"backupId": backup_id, "status": "completed", "records": totals["records"],
+            "bytes": totals["bytes"], "files": len(files)}
+
+
+def _resource_entry(name: str, schema: DatabaseSchema, files: list[FileInfo]) -> dict[str, Any]:
+    """The seed's per-resource entry, from the schema's current version and the resource's files."""
+    definition = schema.current_definition(name)
+    own = [f for f in files if f.resource == name]
+    records_file = next((f for f in own if f.kind == "records"), None)
+    return {
+        "name": name,
+        "attributes": definition.get("attributes", {}),
+        "partitions": definition.get("partitions", {}),
+        "timestamps": definition.get("timestamps", False),
+        "behavior": definition.get("behavior"),
+        "recordCount": records_file.records if records_file else 0,
+        "exportFile": records_file.key if records_file else None,
+        "compression": records_file.compression if records_file else None,
+        "format": "jsonl",
+        "bytesWritten": sum(f.bytes for f in own),
+        "files": [f.key for f in own],
+    }
+
+
+__all__ = ["WORK", "write_manifest"]

@@ -1,0 +1,110 @@
+"""Reads the source database: lists a scope from a key onward and fetches objects concurrently, yielding
+them in key order so the cursor can always say "everything up to this key is in the file"."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from s3db_backup.archive.lines import HEADERS, StoredObject
+from s3db_backup.catalog import is_missing
+from s3db_backup.export.units import Scope
+from s3db_backup.format import layout
+from s3db_backup.locations import S3Location
+
+#: Sorts after every key that starts with a given folder (U+10FFFF is the largest code point).
+_PAST = "\U0010ffff"
+
+
+@dataclass
+class ListedPage:
+    keys: list[str]  # relative keys of objects to export, in order
+    resume_after: str | None  # relative key to resume after once every key of the page is consumed
+    truncated: bool
+    token: str | None
+
+
+def list_page(
+    s3: Any, source: S3Location, scope: Scope, after: str | None, token: str | None
+) -> ListedPage:
+    """One listing page of `scope` after relative key `after` (or from `token` within one invocation)."""
+    params: dict[str, Any] = {"Bucket": source.bucket, "Prefix": source.key(scope.prefix) if scope.prefix
+                              else source.key_prefix, "MaxKeys": 1000}
+    if scope.shallow:
+        params["Delimiter"] = "/"
+    if token:
+        params["ContinuationToken"] = token
+    elif after is not None:
+        params["StartAfter"] = source.key(after)
+    page = s3.list_objects_v2(**params)
+    keys = [source.relative(o["Key"]) for o in page.get("Contents", [])]
+    last = keys[-1] if keys else after
+    folders = [source.relative(p["Prefix"]) for p in page.get("CommonPrefixes", [])]
+    if folders and (last is None or folders[-1] + _PAST > last):
+        last = folders[-1] + _PAST
+    exported = [k for k in keys if not (scope.prefix == "" and k == layout.SCHEMA_KEY)]
+    truncated = bool(page.get("IsTruncated"))
+    return ListedPage(exported, last, truncated, page.get("NextContinuationToken") if truncated else None)
+
+
+def list_subdirs(s3: Any, source: S3Location, root: str) -> list[str]:
+    """Folders directly under relative folder `root`, as relative prefixes ending in '/'."""
+    found: list[str] = []
+    paginator = s3.get_paginator("list_objects_v2")
+    prefix = source.key(root) if root else source.key_prefix
+    for page in paginator.paginate(Bucket=source.bucket, Prefix=prefix, Delimiter="/"):
+        found.extend(source.relative(p["Prefix"]) for p in page.get("CommonPrefixes", []))
+    return found
+
+
+def fetch(s3: Any, source: S3Location, key: str) -> StoredObject | None:
+    """The stored object at relative `key`; None when it vanished since it was listed."""
+    try:
+        resp = s3.get_object(Bucket=source.bucket, Key=source.key(key))
+        body = resp["Body"].read()
+    except ClientError as exc:
+        if is_missing(exc):
+            return None
+        raise
+    headers = {h: resp[h] for h in HEADERS if resp.get(h)}
+    return StoredObject(
+        key=key,
+        metadata=dict(resp.get("Metadata") or {}),
+        content_type=resp.get("ContentType"),
+        body=body,
+        headers=headers,
+    )
+
+
+class OrderedFetcher:
+    """Fetches keys with bounded concurrency and yields (key, object) in the order given."""
+
+    def __init__(self, s3: Any, source: S3Location, concurrency: int) -> None:
+        self._s3 = s3
+        self._source = source
+        self._window = concurrency
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fetch")
+
+    def fetch_in_order(self, keys: Iterable[str]) -> Iterator[tuple[str, StoredObject | None]]:
+        pending: deque[tuple[str, Future[StoredObject | None]]] = deque()
+        it = iter(keys)
+        try:
+            for key in it:
+                pending.append((key, self._pool.submit(fetch, self._s3, self._source, key)))
+                if len(pending) >= self._window:
+                    k, fut = pending.popleft()
+                    yield k, fut.result()
+            while pending:
+                k, fut = pending.popleft()
+                yield k, fut.result()
+        finally:
+            for _, fut in pending:
+                fut.cancel()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

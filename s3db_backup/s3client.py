@@ -1,0 +1,36 @@
+"""The boto3 S3 client the engine uses: endpoint from configuration, adaptive retries, a pool sized for
+the concurrency we run at. Throttling (503 SlowDown) and transient network errors are retried by botocore."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+DEFAULT_MAX_POOL = 64
+
+
+def make_s3_client(
+    *,
+    endpoint_url: str | None = None,
+    session: boto3.session.Session | None = None,
+    max_pool_connections: int = DEFAULT_MAX_POOL,
+) -> Any:
+    """An S3 client; `endpoint_url` falls back to AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL (boto3's own rule)."""
+    session = session or boto3.session.Session()
+    config = Config(
+        retries={"mode": "adaptive", "max_attempts": 10},
+        max_pool_connections=max_pool_connections,
+        connect_timeout=10,
+        read_timeout=60,
+        s3={"addressing_style": "path"} if _is_local(endpoint_url) else {},
+    )
+    region = session.region_name or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return session.client("s3", endpoint_url=endpoint_url, config=config, region_name=region)
+
+
+def _is_local(endpoint_url: str | None) -> bool:
+    url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or ""
+    return "127.0.0.1" in url or "localhost" in url
