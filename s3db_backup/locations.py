@@ -32,9 +32,9 @@ class S3Location:
                 description="Bucket names are 3-63 lowercase letters, digits, dots and hyphens.",
                 operation=operation,
             )
-        prefix = prefix.strip("/")
-        if "//" in prefix:
+        if "//" in url[len("s3://") :]:
             raise ConfigError(f"empty path segment in {url!r}", operation=operation)
+        prefix = prefix.strip("/")
         return cls(bucket, prefix)
 
     def key(self, relative: str) -> str:
