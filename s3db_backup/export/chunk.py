@@ -13,8 +13,9 @@ from typing import Any
 
 from s3db_backup.archive.frames import CODECS
 from s3db_backup.archive.lines import encode_line
-from s3db_backup.catalog import BackupPaths, write_json
+from s3db_backup.catalog import BackupPaths, read_json, write_json
 from s3db_backup.config import Settings
+from s3db_backup.errors import StoreError
 from s3db_backup.export.cursor import ExportCursor
 from s3db_backup.export.parts import PartWriter
 from s3db_backup.export.reader import OrderedFetcher, list_page, list_subdirs
@@ -68,6 +69,7 @@ def export_chunk(
 ) -> dict[str, Any]:
     """Run one chunk; `deadline` is a `clock()` value after which no new object is started."""
     job = ExportJob.from_dict(job_data)
+    _check_still_running(s3, job)
     codec = CODECS[job.settings.compression]
     if cursor_data is None:
         root = root_of(job.unit)
@@ -101,6 +103,17 @@ def export_chunk(
     cursor.part, cursor.uploadId = writer.next_part, writer.upload_id
     cursor.phase = "complete"
     return {"job": job_data, "cursor": cursor.to_dict(), "done": False}
+
+
+def _check_still_running(s3: Any, job: ExportJob) -> None:
+    """A chunk of a backup already marked failed (a sibling failed and the Catch ran) writes nothing."""
+    status = read_json(s3, job.store.bucket, job.paths.status)
+    if status is None or status.get("status") != "in-progress":
+        raise StoreError(
+            f"backup {job.backup_id} is no longer in progress",
+            description=f"Its status is {(status or {}).get('status', 'missing')}; this chunk stops.",
+            operation="export", backupId=job.backup_id,
+        )
 
 
 def _walk(
