@@ -31,14 +31,14 @@ class Progress:
         name = unit.get("file") or f"{unit.get('resource') or '(prefix)'} {unit.get('kind')}"
         key = (function, str(name))
         if result.get("done"):
-            count = int(result.get("records", result.get("lines", 0)) or 0)
+            count = int(result.get("lines", 0) or 0)
             self.units[key] = count
             self.finished.add(key)
             self._print(f"  {CHUNKS[function]:>8} {name}: {count:,} lines done", force=True)
         else:
             cursor = result.get("cursor") or {}
             counts = cursor.get("counts") or {}
-            self.units[key] = int(counts.get("lines", counts.get("records", 0)) or cursor.get("lines", 0) or 0)
+            self.units[key] = int(counts.get("lines", 0) or cursor.get("lines", 0) or cursor.get("line", 0) or 0)
             total = sum(v for (f, _), v in self.units.items() if f == function)
             self._print(f"  {CHUNKS[function]:>8} {total:,} lines so far "
                         f"({len([k for k in self.finished if k[0] == function])} units done)")

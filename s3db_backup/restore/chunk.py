@@ -130,7 +130,9 @@ def import_chunk(
     result = {"file": file.key, "resource": file.resource, "kind": file.kind, **state["counts"],
               "invocations": state["seq"]}
     write_json(s3, job.store.bucket, restore_dir(job.store, job.restore_id) + f"units/{file.key}.json", result)
-    return {"job": None, "cursor": None, "done": True, "file": file.key, **state["counts"]}
+    counts = state["counts"]
+    lines = counts["records"] + counts["objects"] + counts["skipped"]
+    return {"job": None, "cursor": None, "done": True, "file": file.key, "lines": lines, **counts}
 
 
 def _account(state: dict[str, Any], outcome: tuple[bool, int, bool]) -> None:

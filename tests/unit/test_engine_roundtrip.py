@@ -69,7 +69,7 @@ def test_many_small_chunks_give_the_same_file_as_one(s3: Any) -> None:
 def test_multipart_files_with_spills_restore_exactly(s3: Any) -> None:
     write_fake_database(s3, "srcdb", "app", records=20, big_bodies=48)  # ~16 MiB of incompressible bodies
     before = snapshot_objects(s3, "srcdb", "app")
-    result, calls = backup(s3, "s3://srcdb/app", "s3://backups", chunkMaxLines=9, partSizeMiB=5)
+    result, _ = backup(s3, "s3://srcdb/app", "s3://backups", chunkMaxLines=9, partSizeMiB=5)
     manifest = json.loads(s3.get_object(Bucket="backups", Key=f"{result['backupId']}/s3db.json")["Body"].read())
     notes = next(f for f in manifest["files"] if f["key"] == "notes.jsonl.gz")
     assert len(notes["parts"]) >= 3
