@@ -98,6 +98,7 @@ class Execution:
     output: Any
     error: str | None
     cause: str | None
+    output_text: str | None = None
 
 
 class LocalStepFunctions:
@@ -167,7 +168,7 @@ class LocalStepFunctions:
             time.sleep(0.02)
         text = described.get("output")
         return Execution(described["status"], json.loads(text) if text else None, described.get("error"),
-                         described.get("cause"))
+                         described.get("cause"), text)
 
 
 @contextmanager
