@@ -165,7 +165,7 @@ class LocalStepFunctions:
             if give_up is not None and time.monotonic() > give_up:
                 self.sfn.stop_execution(executionArn=arn, error="Timeout", cause=f"still running after {timeout} s")
                 raise TimeoutError(f"execution {arn} still running after {timeout} s")
-            time.sleep(0.02)
+            time.sleep(0.05)
         text = described.get("output")
         return Execution(described["status"], json.loads(text) if text else None, described.get("error"),
                          described.get("cause"), text)
