@@ -1,0 +1,209 @@
+"""The codec's public face: decode a stored s3db.js record object to what s3db.js get() returns, encode a
+record to the object s3db.js writes on insert, and name its partition references.
+
+    codec = ResourceCodec.from_schema(schema, "users")
+    decoded = codec.decode(stored_object)            # DecodedRecord(id, version, data)
+    stored = codec.encode(decoded.data, decoded.version)
+    codec.partition_keys(decoded.data, decoded.version)
+
+Pure functions of s3db.json and the object: no I/O. Secrets are neither decrypted nor encrypted: the
+ciphertext s3db.js stored is what decode returns and what encode writes back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from s3db_backup.archive.lines import StoredObject
+from s3db_backup.format.codec.behaviors import BEHAVIORS, MetadataLimitExceeded, compose, handle_get, split_insert
+from s3db_backup.format.codec.js import JSError, deep_copy, json_stringify, strip_undefined
+from s3db_backup.format.codec.mapping import MappingError, version_map
+from s3db_backup.format.codec.metadata import (
+    UnsupportedEncoding,
+    effective_limit,
+    header_key,
+    metadata_decode,
+    metadata_encode,
+)
+from s3db_backup.format.codec.partitions import partition_keys
+from s3db_backup.format.codec.schema import VersionSchema
+from s3db_backup.format.codec.types import UnsupportedType
+from s3db_backup.format.layout import classify, record_key
+from s3db_backup.format.schema import DatabaseSchema
+
+__all__ = ["DecodedRecord", "MetadataLimitExceeded", "ResourceCodec", "UnrecognizedObject", "UnsupportedType"]
+
+#: Metadata keys s3db.js writes besides attribute keys (as stored: lower-cased, `$` -> `_`).
+INTERNAL_KEYS = {"_v", "_map", "_overflow", "_truncated", "_pluginmap"}
+OCTET_STREAM = "application/octet-stream"
+JSON_TYPE = "application/json"
+
+
+class UnrecognizedObject(ValueError):
+    """A stored object that is not s3db.js 21.6.2 encoding of a record of this resource; `reason` says why."""
+
+    def __init__(self, reason: str, key: str = "") -> None:
+        super().__init__(f"{key}: {reason}" if key else reason)
+        self.reason = reason
+        self.key = key
+
+
+@dataclass(frozen=True)
+class DecodedRecord:
+    """A record as s3db.js get() returns it (`data`, with `id`, without `_` internals) and its schema version."""
+
+    id: str
+    version: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class VersionSpec:
+    name: str
+    schema: VersionSchema
+    behavior: str
+    timestamps: bool
+
+
+class ResourceCodec:
+    """Decoder/encoder of one resource's record objects, for every version its s3db.json entry holds."""
+
+    def __init__(self, resource: str, current: str, versions: dict[str, VersionSpec],
+                 partitions: dict[str, Any], broken: dict[str, str]) -> None:
+        self.resource = resource
+        self.current = current
+        self.versions = versions
+        self.partitions = partitions
+        self.broken = broken  # version -> why it cannot be used
+
+    @classmethod
+    def from_schema(cls, schema: DatabaseSchema, resource: str) -> ResourceCodec:
+        entry = schema.resource(resource)
+        current = entry.get("currentVersion") or "v1"
+        registry = entry.get("schemaRegistry") if isinstance(entry.get("schemaRegistry"), dict) else None
+        versions: dict[str, VersionSpec] = {}
+        broken: dict[str, str] = {}
+        for name, definition in (entry.get("versions") or {}).items():
+            if not isinstance(definition, dict):
+                broken[name] = "version definition is not an object"
+                continue
+            attributes = definition.get("attributes") or {}
+            if isinstance(attributes, str):
+                attributes = _json_or(attributes, {})
+            behavior = definition.get("behavior") or "user-managed"
+            if behavior not in BEHAVIORS:
+                broken[name] = f"unknown behavior {behavior!r}"
+                continue
+            timestamps = definition.get("timestamps") is True
+            if timestamps:
+                attributes = dict(attributes)
+                attributes.setdefault("createdAt", "datetime|optional")
+                attributes.setdefault("updatedAt", "datetime|optional")
+            try:
+                mapping = version_map(attributes, registry, definition.get("map"), current=name == current)
+            except MappingError as exc:
+                broken[name] = str(exc)
+                continue
+            vs = VersionSchema(attributes=attributes, map=mapping)
+            if vs.unsupported:
+                attr, kind = next(iter(vs.unsupported.items()))
+                broken[name] = f"attribute {attr!r} has type {kind}, which this codec does not implement"
+            plugins = entry.get("pluginSchemaRegistry") or {}
+            if any((p or {}).get("mapping") for p in plugins.values() if isinstance(p, dict)):
+                broken[name] = "plugin attributes are not implemented by this codec"
+            versions[name] = VersionSpec(name, vs, behavior, timestamps)
+        definition = (entry.get("versions") or {}).get(current) or {}
+        partitions = entry.get("partitions") or definition.get("partitions") or {}
+        return cls(resource, current, versions, dict(partitions), broken)
+
+    # --- decode --------------------------------------------------------------------------------------
+
+    def _usable(self, version: str, key: str = "") -> VersionSpec:
+        if version not in self.versions and version not in self.broken:
+            raise UnrecognizedObject(f"schema version {version!r} is not in s3db.json", key)
+        if version in self.broken:
+            raise UnrecognizedObject(f"schema version {version!r}: {self.broken[version]}", key)
+        return self.versions[version]
+
+    def decode(self, obj: StoredObject) -> DecodedRecord:
+        """The record as s3db.js get() returns it (secrets as stored). UnrecognizedObject when s3db.js did not
+        write this object as a record of this resource's schema (or this codec cannot read it exactly)."""
+        info = classify(obj.key)
+        if info.kind != "record" or info.resource != self.resource or info.record_id is None:
+            raise UnrecognizedObject(f"key is not a record of resource {self.resource!r}", obj.key)
+        version = obj.metadata.get("_v")
+        if not version:
+            raise UnrecognizedObject("no _v metadata", obj.key)
+        spec = self._usable(version, obj.key)
+        # get() reads every object with the current version's schema, whatever its _v.
+        current = self._usable(self.current, obj.key)
+        allowed = set(spec.schema.map.values()) | INTERNAL_KEYS
+        for key in obj.metadata:
+            if key not in allowed:
+                raise UnrecognizedObject(f"metadata key {key!r} is not in version {version}'s layout", obj.key)
+        try:
+            metadata = {k: metadata_decode(v) for k, v in obj.metadata.items()}
+        except UnsupportedEncoding as exc:
+            raise UnrecognizedObject(str(exc), obj.key) from exc
+        try:
+            body = obj.body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UnrecognizedObject("body is not UTF-8", obj.key) from exc
+        try:
+            first = current.schema.unmapper(metadata)
+            processed = handle_get(current.behavior, first, body)
+            data = compose(current.schema, current.behavior, info.record_id, processed, body)
+        except JSError as exc:
+            raise UnrecognizedObject(f"s3db.js cannot read it: {exc}", obj.key) from exc
+        except UnsupportedType as exc:
+            raise UnrecognizedObject(str(exc), obj.key) from exc
+        return DecodedRecord(info.record_id, version, strip_undefined(data))
+
+    # --- encode --------------------------------------------------------------------------------------
+
+    def encode(self, record: dict[str, Any], version: str) -> StoredObject:
+        """The object s3db.js writes when `record` (with `id`, as get() returns it) is inserted under `version`.
+
+        Raises UnrecognizedObject for an unusable version, UnsupportedType for values this codec cannot encode
+        exactly, MetadataLimitExceeded where s3db.js (enforce-limits) refuses the insert."""
+        spec = self._usable(version)
+        record_id = record.get("id")
+        if not isinstance(record_id, str) or not record_id:
+            raise ValueError("record has no string id")
+        attributes = {k: v for k, v in deep_copy(record).items() if k != "id"}
+        try:
+            mapped = spec.schema.mapper(attributes, version)
+        except JSError as exc:
+            raise UnsupportedType(f"s3db.js would fail to map it: {exc}") from exc
+        limit = effective_limit(version, spec.timestamps, None)
+        fields, body = split_insert(spec.behavior, mapped, limit)
+        if spec.behavior == "body-only":
+            fields["_map"] = json_stringify(spec.schema.map)
+            if not body:
+                raise UnsupportedType("body-only record without a body")
+        metadata = {header_key(k): metadata_encode(v) for k, v in fields.items()}
+        data = body.encode("utf-8") if body else b""
+        return StoredObject(
+            key=record_key(self.resource, record_id),
+            metadata=metadata,
+            content_type=JSON_TYPE if data else OCTET_STREAM,
+            body=data,
+        )
+
+    def partition_keys(self, record: dict[str, Any], version: str | None = None) -> list[str]:
+        """Relative keys of the partition references s3db.js writes for `record`."""
+        return partition_keys(self.resource, self.partitions, record)
+
+    def partition_object(self, key: str, version: str) -> StoredObject:
+        """A partition reference as s3db.js writes it: empty, metadata `_v` only."""
+        return StoredObject(key=key, metadata={"_v": metadata_encode(version)}, content_type=OCTET_STREAM, body=b"")
+
+
+def _json_or(text: str, fallback: Any) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        return fallback

@@ -1,0 +1,373 @@
+"""Attribute types of s3db.js 21.6.2: which hooks a definition gets (`Schema.generateAutoHooks`) and what each
+hook does to a value (`SchemaActions`), for the types this codec implements.
+
+A hook is `(action, params)`; `beforeMap` hooks run before a record is flattened and mapped to short keys,
+`afterUnmap` hooks after stored values are mapped back. Types whose hooks are not implemented here (ip4/ip6,
+buffer, bits, geo, compressed text) are reported by `unsupported_hooks` so the codec can refuse them rather
+than guess.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from s3db_backup.format.codec import base62
+from s3db_backup.format.codec.base62 import js_round
+from s3db_backup.format.codec.js import (
+    UNDEFINED,
+    JSError,
+    is_nan,
+    is_number,
+    js_items,
+    js_string,
+    json_parse,
+    json_stringify,
+    to_number,
+)
+
+Hook = tuple[str, dict[str, Any]]
+
+#: Actions this module implements; any other auto-generated hook makes the type unsupported.
+SUPPORTED_ACTIONS = {
+    "fromArray", "toArray", "toJSON", "fromJSON", "fromBool", "toBool", "toBase62", "fromBase62",
+    "toBase62Decimal", "fromBase62Decimal", "fromArrayOfNumbers", "toArrayOfNumbers", "fromArrayOfDecimals",
+    "toArrayOfDecimals", "fromArrayOfEmbeddings", "toArrayOfEmbeddings", "encrypt", "decrypt", "encodeMoney",
+    "decodeMoney", "encodeDecimalFixed", "decodeDecimalFixed",
+}  # fmt: skip
+
+
+class UnsupportedType(ValueError):
+    """An attribute type whose storage this codec does not implement."""
+
+
+# --- hook generation -----------------------------------------------------------------------------------
+
+
+def flatten_definitions(attributes: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """`flatten(attributes, {safe: true})` over definitions: nested dicts become dotted names."""
+    out: dict[str, Any] = {}
+    for key, value in js_items(attributes):
+        path = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict) and value:
+            out.update(flatten_definitions(value, path))
+        else:
+            out[path] = value
+    return out
+
+
+def _add(hooks: dict[str, dict[str, list[Hook]]], name: str, before: str, after: str, params: dict | None = None):
+    params = params or {}
+    hooks["beforeMap"].setdefault(name, []).append((before, params))
+    hooks["afterUnmap"].setdefault(name, []).append((after, params))
+
+
+def _number_array_hooks(hooks, name: str, is_integer: bool, length: int | None) -> None:
+    if is_integer:
+        _add(hooks, name, "fromArrayOfNumbers", "toArrayOfNumbers")
+    elif length is not None and length >= 256:
+        _add(hooks, name, "fromArrayOfEmbeddings", "toArrayOfEmbeddings")
+    else:
+        _add(hooks, name, "fromArrayOfDecimals", "toArrayOfDecimals")
+
+
+def _from_original(hooks, attributes: dict[str, Any], prefix: str = "") -> None:
+    """`_generateHooksFromOriginalAttributes`: object-form `{type: 'array', items: ...}` definitions."""
+    for key, value in js_items(attributes):
+        if key.startswith("$$"):
+            continue
+        name = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict) and value.get("type"):
+            if value.get("type") == "array" and value.get("items"):
+                items = value["items"]
+                length = value.get("length") if is_number(value.get("length")) else None
+                if items == "string" or (isinstance(items, str) and "string" in items):
+                    _add(hooks, name, "fromArray", "toArray")
+                elif items == "number" or (isinstance(items, str) and "number" in items):
+                    _number_array_hooks(hooks, name, isinstance(items, str) and "integer" in items, length)
+        elif isinstance(value, dict):
+            _from_original(hooks, value, name)
+
+
+def generate_hooks(attributes: dict[str, Any]) -> dict[str, dict[str, list[Hook]]]:
+    """The `beforeMap`/`afterUnmap` hooks s3db.js generates for a version's attributes."""
+    hooks: dict[str, dict[str, list[Hook]]] = {"beforeMap": {}, "afterUnmap": {}}
+    _from_original(hooks, attributes)
+    for name, definition in flatten_definitions(attributes).items():
+        if "$$" in name:
+            continue
+        if name in hooks["beforeMap"] or name in hooks["afterUnmap"]:
+            continue
+        d = definition if isinstance(definition, str) else ""
+        dtype = definition.get("type") if isinstance(definition, dict) else None
+        if "embedding" in d or dtype == "embedding":
+            _add(hooks, name, "fromArrayOfEmbeddings", "toArrayOfEmbeddings")
+            continue
+        if "array" in d or dtype == "array":
+            items = None
+            if isinstance(definition, dict) and definition.get("items"):
+                items = definition["items"]
+            elif "items:string" in d:
+                items = "string"
+            elif "items:number" in d:
+                items = "number"
+            if items == "string" or (isinstance(items, str) and "string" in items):
+                _add(hooks, name, "fromArray", "toArray")
+            elif items == "number" or (isinstance(items, str) and "number" in items):
+                is_integer = ("integer:true" in d or "|integer:" in d or "|integer" in d
+                              or (isinstance(items, str) and "integer" in items))
+                length = None
+                if isinstance(definition, dict) and is_number(definition.get("length")):
+                    length = definition["length"]
+                elif "length:" in d:
+                    m = re.search(r"length:(\d+)", d)
+                    if m:
+                        length = int(m.group(1))
+                _number_array_hooks(hooks, name, is_integer, length)
+            continue
+        if "secret" in d or dtype == "secret":
+            # autoEncrypt/autoDecrypt default to true in s3db.json versions written by 21.6.2.
+            _add(hooks, name, "encrypt", "decrypt")
+            continue
+        if "password" in d or dtype in ("password", "password:bcrypt", "password:argon2id"):
+            continue
+        if "ip4" in d or dtype == "ip4":
+            _add(hooks, name, "encodeIPv4", "decodeIPv4")
+            continue
+        if "ip6" in d or dtype == "ip6":
+            _add(hooks, name, "encodeIPv6", "decodeIPv6")
+            continue
+        if "buffer" in d or dtype == "buffer":
+            _add(hooks, name, "encodeBuffer", "decodeBuffer")
+            continue
+        if "bits" in d or dtype == "bits":
+            _add(hooks, name, "encodeBits", "decodeBits")
+            continue
+        if "money" in d or dtype == "money" or "crypto" in d or dtype == "crypto":
+            decimals = 8 if ("crypto" in d or dtype == "crypto") else 2
+            m = re.search(r"(?:money|crypto):(\d+)", d, re.IGNORECASE)
+            if m:
+                decimals = int(m.group(1))
+            _add(hooks, name, "encodeMoney", "decodeMoney", {"decimals": decimals})
+            continue
+        if "decimal" in d or dtype == "decimal":
+            m = re.search(r"decimal:(\d+)", d)
+            _add(hooks, name, "encodeDecimalFixed", "decodeDecimalFixed", {"precision": int(m.group(1)) if m else 2})
+            continue
+        if d == "text" or d.startswith("text|") or dtype == "text":
+            m = re.search(r"compress:(\w+)", d)
+            if not (m and (m.group(1) in ("false", "0"))):
+                _add(hooks, name, "compressText", "decompressText")
+            continue
+        if "geo:lat" in d or (dtype == "geo" and "lat" in d):
+            _add(hooks, name, "encodeGeoLatitude", "decodeGeoLatitude")
+            continue
+        if "geo:lon" in d or (dtype == "geo" and "lon" in d):
+            _add(hooks, name, "encodeGeoLongitude", "decodeGeoLongitude")
+            continue
+        if "geo:point" in d or dtype == "geo:point":
+            _add(hooks, name, "encodeGeoPointPair", "decodeGeoPointPair")
+            continue
+        if "number" in d or dtype == "number":
+            if "integer:true" in d or "|integer:" in d or "|integer" in d:
+                _add(hooks, name, "toBase62", "fromBase62")
+            else:
+                _add(hooks, name, "toBase62Decimal", "fromBase62Decimal")
+            continue
+        if "boolean" in d or "bool" in d or dtype in ("boolean", "bool"):
+            _add(hooks, name, "fromBool", "toBool")
+            continue
+        if "json" in d or dtype == "json":
+            _add(hooks, name, "toJSON", "fromJSON")
+            continue
+        if definition == "object" or "object" in d or dtype == "object":
+            _add(hooks, name, "toJSON", "fromJSON")
+            continue
+    return hooks
+
+
+def unsupported_hooks(hooks: dict[str, dict[str, list[Hook]]]) -> dict[str, str]:
+    """attribute -> action for hooks this module cannot run."""
+    out: dict[str, str] = {}
+    for table in hooks.values():
+        for name, entries in table.items():
+            for action, _ in entries:
+                if action not in SUPPORTED_ACTIONS:
+                    out[name] = action
+    return out
+
+
+# --- actions -------------------------------------------------------------------------------------------
+
+
+def _truthy(value: Any) -> bool:
+    """`[true, 1, 'true', '1', 'yes', 'y'].includes(value)`."""
+    if value is True:
+        return True
+    if is_number(value) and value == 1:
+        return True
+    return isinstance(value, str) and value in ("true", "1", "yes", "y")
+
+
+def _js_number_of(value: Any) -> float | int:
+    """`Number(value)` for any value."""
+    if is_number(value):
+        return value
+    if value is None or value is False:
+        return 0
+    if value is True:
+        return 1
+    if value is UNDEFINED:
+        return math.nan
+    if isinstance(value, str):
+        return to_number(value)
+    if isinstance(value, list):
+        return to_number(js_string(value))
+    return math.nan
+
+
+def split_escaped(text: str, separator: str) -> list[str]:
+    """The split loop of toArray/toArrayOfNumbers: `\\x` escapes x, `separator` splits (UTF-16 units)."""
+    items, current, i = [], [], 0
+    units = list(text)  # separators and backslash are BMP: code points split the same way here
+    while i < len(units):
+        ch = units[i]
+        if ch == "\\" and i + 1 < len(units):
+            current.append(units[i + 1])
+            i += 2
+        elif ch == separator:
+            items.append("".join(current))
+            current = []
+            i += 1
+        else:
+            current.append(ch)
+            i += 1
+    items.append("".join(current))
+    return items
+
+
+def _is_undef_or_null(value: Any) -> bool:
+    return value is None or value is UNDEFINED
+
+
+def run_action(action: str, value: Any, params: dict[str, Any], separator: str = "|") -> Any:
+    """`SchemaActions[action](value, {separator, ...params})`."""
+    if action == "fromArray":
+        if not isinstance(value, list):
+            return value
+        if not value:
+            return ""
+        parts = []
+        for item in value:
+            if isinstance(item, str):
+                parts.append(item.replace("\\", "\\\\").replace(separator, "\\" + separator))
+            else:
+                parts.append(js_string(item))
+        return separator.join(parts)
+    if action == "toArray":
+        if isinstance(value, list) or _is_undef_or_null(value):
+            return value
+        if value == "":
+            return []
+        return split_escaped(js_string(value), separator)
+    if action == "toJSON":
+        if _is_undef_or_null(value) or isinstance(value, str):
+            return value
+        out = json_stringify(value)
+        return value if out is UNDEFINED else out
+    if action == "fromJSON":
+        if _is_undef_or_null(value) or not isinstance(value, str) or value == "":
+            return value
+        try:
+            return json_parse(value)
+        except JSError:
+            return value
+    if action == "fromBool":
+        return "1" if _truthy(value) else "0"
+    if action == "toBool":
+        return _truthy(value)
+    if action in ("toBase62", "toBase62Decimal"):
+        enc = base62.encode if action == "toBase62" else base62.encode_decimal
+        if _is_undef_or_null(value) or value == "":
+            return value
+        if is_number(value):
+            return enc(value)
+        if isinstance(value, str):
+            n = to_number(value)
+            return value if is_nan(n) else enc(n)
+        return value
+    if action in ("fromBase62", "fromBase62Decimal"):
+        dec = base62.decode if action == "fromBase62" else base62.decode_decimal
+        if _is_undef_or_null(value) or value == "":
+            return value
+        if is_number(value):
+            return value
+        if isinstance(value, str):
+            n = dec(value)
+            return UNDEFINED if is_nan(n) else n
+        return UNDEFINED
+    if action in ("fromArrayOfNumbers", "fromArrayOfDecimals"):
+        enc = base62.encode if action == "fromArrayOfNumbers" else base62.encode_decimal
+        if not isinstance(value, list):
+            return value
+        if not value:
+            return ""
+        parts = []
+        for item in value:
+            if is_number(item) and not is_nan(item):
+                parts.append(enc(item))
+            else:
+                n = _js_number_of(item)
+                parts.append("" if is_nan(n) else enc(n))
+        return separator.join(parts)
+    if action in ("toArrayOfNumbers", "toArrayOfDecimals"):
+        dec = base62.decode if action == "toArrayOfNumbers" else base62.decode_decimal
+        if isinstance(value, list):
+            return [v if is_number(v) else (dec(v) if isinstance(v, str) else math.nan) for v in value]
+        if _is_undef_or_null(value):
+            return value
+        if value == "":
+            return []
+        return [dec(v) if v != "" else math.nan for v in split_escaped(js_string(value), separator)]
+    if action == "fromArrayOfEmbeddings":
+        if not isinstance(value, list):
+            return value
+        return base62.encode_fixed_point_batch(value, params.get("precision", 6))
+    if action == "toArrayOfEmbeddings":
+        precision = params.get("precision", 6)
+        if isinstance(value, list) or _is_undef_or_null(value):
+            return value
+        if value in ("", "^[]"):
+            return []
+        text = js_string(value)
+        if text.startswith("^["):
+            return base62.decode_fixed_point_batch(text, precision)
+        items = split_escaped(text, separator)
+        return [base62.decode_fixed_point(v, precision) if v != "" else math.nan for v in items]
+    if action in ("encrypt", "decrypt"):
+        # Secrets stay as stored: the ciphertext s3db.js wrote decodes to itself and encodes to itself
+        # (s3db.js's encrypt hook keeps a value that already decrypts with the passphrase).
+        return value
+    if action == "encodeMoney":
+        if not is_number(value):
+            return value
+        return "$" + base62.encode(js_round(value * float(10 ** params.get("decimals", 2))))
+    if action == "decodeMoney":
+        if not isinstance(value, str) or not value.startswith("$"):
+            return value
+        n = base62.decode(value[1:])
+        if is_nan(n):
+            return value
+        from s3db_backup.format.codec.js import normalize_number
+
+        return normalize_number(n / float(10 ** params.get("decimals", 2)))
+    if action == "encodeDecimalFixed":
+        if not is_number(value):
+            return value
+        return base62.encode_fixed_point(value, params.get("precision", 2))
+    if action == "decodeDecimalFixed":
+        if not isinstance(value, str):
+            return value
+        return base62.decode_fixed_point(value, params.get("precision", 2))
+    raise UnsupportedType(f"s3db.js action {action} is not implemented by this codec")
