@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from s3db_backup.archive.crypto import PROVIDERS
 from s3db_backup.archive.frames import CODECS
 from s3db_backup.errors import ConfigError
 
@@ -26,8 +27,14 @@ class Settings:
     chunkMaxLines: int = 0
     #: Seconds left to the Lambda deadline at which a chunk stops and hands over its cursor.
     marginSeconds: int = 60
-    #: Compression of backup files: gzip (default) or none.
+    #: Compression of backup files: gzip (default), zstd, brotli, deflate (zlib streams) or none.
     compression: str = "gzip"
+    #: Encryption of backup files (AES-256-GCM per part): none (default), kms or passphrase.
+    encryption: str = "none"
+    #: KMS key (id, ARN or alias) whose data key encrypts a backup, for encryption=kms.
+    kmsKeyId: str = ""
+    #: Secrets Manager secret (ARN or name) holding the passphrase; empty: env S3DB_BACKUP_PASSPHRASE.
+    passphraseSecret: str = ""
     #: Complete backups kept by the retention pruner (keep the last N).
     retentionCount: int = 7
 
@@ -64,6 +71,10 @@ class Settings:
             problems.append("marginSeconds must be 0 or more")
         if self.compression not in CODECS:
             problems.append(f"compression must be one of {', '.join(sorted(CODECS))}")
+        if self.encryption not in PROVIDERS:
+            problems.append(f"encryption must be one of {', '.join(PROVIDERS)}")
+        if self.encryption == "kms" and not self.kmsKeyId:
+            problems.append("encryption=kms needs kmsKeyId")
         if self.retentionCount < 1:
             problems.append("retentionCount must be at least 1")
         if problems:

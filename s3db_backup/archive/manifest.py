@@ -26,6 +26,8 @@ class PartInfo:
     lines: int
     firstKey: str | None
     lastKey: str | None
+    #: Sizes of the compression frames in the part (before encryption); needed to split brotli streams.
+    frames: list[int] | None = None
 
 
 @dataclass
@@ -66,6 +68,8 @@ class Manifest:
     totals: dict[str, int]
     version: str = MANIFEST_VERSION
     format: str = FORMAT_NAME
+    #: How files are encrypted (s3db_backup.archive.crypto): algorithm, provider, wrapped key or KDF, key check.
+    encryption: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False, sort_keys=False) + "\n"

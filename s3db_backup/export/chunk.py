@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from s3db_backup.archive.crypto import PartCipher, open_cipher
 from s3db_backup.archive.frames import CODECS
 from s3db_backup.archive.lines import encode_line
 from s3db_backup.catalog import BackupPaths, read_json, write_json
@@ -48,7 +49,7 @@ class ExportJob:
 
     @property
     def file_key(self) -> str:
-        return self.unit.file_key(CODECS[self.settings.compression])
+        return self.unit.file_key(CODECS[self.settings.compression], self.settings.encryption != "none")
 
     @property
     def work_name(self) -> str:
@@ -71,6 +72,7 @@ def export_chunk(
     job = ExportJob.from_dict(job_data)
     _check_still_running(s3, job)
     codec = CODECS[job.settings.compression]
+    cipher = _cipher(s3, job)
     if cursor_data is None:
         root = root_of(job.unit)
         subdirs = list_subdirs(s3, job.source, root) if root is not None else []
@@ -80,7 +82,7 @@ def export_chunk(
     cursor.seq += 1
     writer = PartWriter(
         s3, job.paths, job.file_key, job.work_name, codec, job.settings.partSizeBytes,
-        next_part=cursor.part, upload_id=cursor.uploadId,
+        next_part=cursor.part, upload_id=cursor.uploadId, cipher=cipher,
     )
     if cursor.phase == "complete":
         file_facts = writer.complete(cursor.part - 1)
@@ -98,8 +100,7 @@ def export_chunk(
     if writer.upload_id is None:
         facts = writer.finish_single(keep_empty=job.unit.kind == "records")
         return _done(s3, job, cursor, facts)
-    if not writer.empty:
-        writer.upload_part()
+    writer.upload_last()
     cursor.part, cursor.uploadId = writer.next_part, writer.upload_id
     cursor.phase = "complete"
     return {"job": job_data, "cursor": cursor.to_dict(), "done": False}
@@ -114,6 +115,20 @@ def _check_still_running(s3: Any, job: ExportJob) -> None:
             description=f"Its status is {(status or {}).get('status', 'missing')}; this chunk stops.",
             operation="export", backupId=job.backup_id,
         )
+
+
+def _cipher(s3: Any, job: ExportJob) -> PartCipher | None:
+    """The backup's cipher, re-created from what PlanBackup stored (the key itself is never stored)."""
+    if job.settings.encryption == "none":
+        return None
+    from s3db_backup.export.plan import PLAN
+
+    plan = read_json(s3, job.store.bucket, job.paths.work(PLAN)) or {}
+    if not plan.get("encryption"):
+        raise StoreError(f"backup {job.backup_id} has no encryption key", operation="export",
+                         backupId=job.backup_id)
+    return open_cipher(plan["encryption"], job.backup_id, passphrase_secret=job.settings.passphraseSecret,
+                       operation="export")
 
 
 def _walk(

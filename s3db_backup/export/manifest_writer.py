@@ -25,13 +25,14 @@ def write_manifest(s3: Any, *, backup_id: str, store: str, now: datetime | None 
     if plan is None:
         raise StoreError(f"backup {backup_id} has no plan", operation="manifest", backupId=backup_id)
     codec = CODECS[plan["settings"]["compression"]]
+    encrypted = bool(plan.get("encryption"))
     files: list[FileInfo] = []
     for unit_data in plan["units"]:
         unit = Unit.from_dict(unit_data)
-        result = read_json(s3, dst.bucket, unit_result_key(paths, unit.file_key(codec)))
+        result = read_json(s3, dst.bucket, unit_result_key(paths, unit.file_key(codec, encrypted)))
         if result is None:
             raise StoreError(
-                f"unit {unit.file_key(codec)} of backup {backup_id} did not finish",
+                f"unit {unit.file_key(codec, encrypted)} of backup {backup_id} did not finish",
                 description="Every unit must report before the manifest is written.",
                 operation="manifest",
                 backupId=backup_id,
@@ -56,6 +57,7 @@ def write_manifest(s3: Any, *, backup_id: str, store: str, now: datetime | None 
         files=files,
         sourceSchema=raw_schema,
         totals=totals,
+        encryption=plan.get("encryption"),
     )
     s3.put_object(Bucket=dst.bucket, Key=paths.manifest, Body=manifest.to_json().encode("utf-8"),
                   ContentType="application/json")

@@ -9,6 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from s3db_backup.archive.crypto import create_encryption
 from s3db_backup.catalog import BackupPaths, check_store, is_missing, iso, utcnow, write_json
 from s3db_backup.config import Settings
 from s3db_backup.errors import ConfigError, SourceError
@@ -112,6 +113,10 @@ def plan_backup(
     now = now or utcnow()
     backup_id = new_backup_id(backup_type, now)
     paths = BackupPaths(dst, backup_id)
+    # What the data key is re-created from (wrapped key, or KDF salt and parameters), never the key itself;
+    # made before anything is written, so a missing passphrase or KMS key leaves nothing behind.
+    encryption = create_encryption(backup_id, provider=settings.encryption, kms_key_id=settings.kmsKeyId,
+                                   passphrase_secret=settings.passphraseSecret)
     s3.put_object(Bucket=dst.bucket, Key=paths.work(SOURCE_SCHEMA), Body=schema.raw.encode("utf-8"),
                   ContentType="application/json")
     plan = {
@@ -124,6 +129,7 @@ def plan_backup(
         "unknownResources": sorted(set(found) - set(schema.resources)),
         "units": [u.to_dict() for u in units],
         "settings": settings.to_dict(),
+        "encryption": encryption,
     }
     write_json(s3, dst.bucket, paths.work(PLAN), plan)
     write_json(s3, dst.bucket, paths.status, {

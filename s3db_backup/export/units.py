@@ -14,6 +14,7 @@ from s3db_backup.format import layout
 
 Kind = Literal["records", "objects", "unscoped"]
 OBJECTS_DIR = "_objects"
+ENCRYPTED_SUFFIX = ".enc"
 
 
 @dataclass(frozen=True)
@@ -28,13 +29,15 @@ class Unit:
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "resource": self.resource}
 
-    def file_key(self, codec: Codec) -> str:
-        """The file's key relative to the backup folder; no two units can collide."""
+    def file_key(self, codec: Codec, encrypted: bool = False) -> str:
+        """The file's key relative to the backup folder; no two units can collide. Encrypted files end in
+        `.enc` (`users.jsonl.gz.enc`): they are no longer what the codec's extension promises."""
+        ext = codec.extension + (ENCRYPTED_SUFFIX if encrypted else "")
         if self.kind == "records":
-            return f"{self.resource}{codec.extension}"
+            return f"{self.resource}{ext}"
         if self.kind == "objects":
-            return f"{OBJECTS_DIR}/resource={self.resource}{codec.extension}"
-        return f"{OBJECTS_DIR}/prefix{codec.extension}"
+            return f"{OBJECTS_DIR}/resource={self.resource}{ext}"
+        return f"{OBJECTS_DIR}/prefix{ext}"
 
 
 @dataclass(frozen=True)

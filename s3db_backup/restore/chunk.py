@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from s3db_backup.archive.crypto import PartCipher, open_cipher
 from s3db_backup.archive.lines import StoredObject, decode_line
 from s3db_backup.archive.manifest import FileInfo
 from s3db_backup.catalog import BackupPaths, read_manifest, write_json
@@ -53,12 +54,19 @@ class RestoreJob:
         return BackupPaths(self.store, self.backup_id)
 
     def file(self, s3: Any) -> FileInfo:
+        return self.open(s3)[0]
+
+    def open(self, s3: Any) -> tuple[FileInfo, PartCipher | None]:
+        """The file's manifest entry and, for an encrypted backup, its cipher (key re-created, never stored)."""
         manifest = read_manifest(s3, self.paths)
         try:
-            return manifest.file(self.file_key)
+            file = manifest.file(self.file_key)
         except KeyError:
             raise IntegrityError(f"the manifest lists no file {self.file_key}", operation="restore",
                                  backupId=self.backup_id) from None
+        cipher = open_cipher(manifest.encryption, self.backup_id, passphrase_secret=self.settings.passphraseSecret,
+                             operation="restore")
+        return file, cipher
 
 
 def verify_chunk(
@@ -66,7 +74,7 @@ def verify_chunk(
     clock: Callable[[], float] = time.monotonic,
 ) -> dict[str, Any]:
     job = RestoreJob.from_dict(job_data)
-    file = job.file(s3)
+    file, cipher = job.open(s3)
     state = dict(cursor or {"part": 0, "lines": 0, "seq": 0})
     state["seq"] += 1
     if state["part"] == 0:
@@ -76,7 +84,7 @@ def verify_chunk(
         if verified_here and clock() >= deadline:
             return {"job": job_data, "cursor": state, "done": False}
         part = file.parts[state["part"]]
-        for number, line in enumerate(read_part(s3, job.paths, file, part, "verify"), 1):
+        for number, line in enumerate(read_part(s3, job.paths, file, part, "verify", cipher), 1):
             try:
                 decode_line(line)
             except (ValueError, TypeError) as exc:
@@ -98,7 +106,7 @@ def import_chunk(
     clock: Callable[[], float] = time.monotonic,
 ) -> dict[str, Any]:
     job = RestoreJob.from_dict(job_data)
-    file = job.file(s3)
+    file, cipher = job.open(s3)
     state = dict(cursor or {"part": 0, "line": 0, "seq": 0,
                             "counts": {"records": 0, "objects": 0, "skipped": 0, "bytes": 0}})
     state["seq"] += 1
@@ -107,7 +115,7 @@ def import_chunk(
     with ThreadPoolExecutor(max_workers=job.settings.concurrency, thread_name_prefix="put") as pool:
         while state["part"] < len(file.parts):
             part = file.parts[state["part"]]
-            lines = read_part(s3, job.paths, file, part, "restore")[state["line"] :]
+            lines = read_part(s3, job.paths, file, part, "restore", cipher)[state["line"] :]
             pending: deque[Future[tuple[bool, int, bool]]] = deque()
             stop = False
             for line in lines:

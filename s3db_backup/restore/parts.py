@@ -1,18 +1,23 @@
-"""Reads one part of a backup file with a ranged GET and proves it is the part the manifest describes."""
+"""Reads one part of a backup file with a ranged GET and proves it is the part the manifest describes:
+size and sha256 of the stored bytes, then (encrypted backups) AES-GCM with the part's position and final
+flag as associated data, then its compression frames, then its line count."""
 
 from __future__ import annotations
 
 import hashlib
 from typing import Any
 
+from s3db_backup.archive.crypto import PartCipher, open_part_or_fail
 from s3db_backup.archive.frames import CODECS
 from s3db_backup.archive.manifest import FileInfo, PartInfo
 from s3db_backup.catalog import BackupPaths
 from s3db_backup.errors import IntegrityError
 
 
-def read_part(s3: Any, paths: BackupPaths, file: FileInfo, part: PartInfo, operation: str) -> list[bytes]:
-    """The part's JSON lines, after checking its size, sha256, frames and line count."""
+def read_part(
+    s3: Any, paths: BackupPaths, file: FileInfo, part: PartInfo, operation: str, cipher: PartCipher | None = None
+) -> list[bytes]:
+    """The part's JSON lines, after checking its size, sha256, authenticity, frames and line count."""
     key = paths.file(file.key)
     rng = f"bytes={part.offset}-{part.offset + part.size - 1}" if part.size else None
     try:
@@ -29,8 +34,14 @@ def read_part(s3: Any, paths: BackupPaths, file: FileInfo, part: PartInfo, opera
             description="The backup file does not match its manifest (sha256); it was damaged or altered.",
             operation=operation, backupId=paths.backup_id, file=file.key, part=part.number,
         )
+    if cipher is not None:
+        # The position in the manifest's part list, not the manifest's own numbers, goes into the associated
+        # data: parts reordered or dropped (in the file and the manifest alike) then fail to open.
+        position = next(i for i, p in enumerate(file.parts, 1) if p is part)
+        data = open_part_or_fail(cipher, data, file_key=file.key, number=position,
+                                 final=position == len(file.parts), operation=operation)
     try:
-        text = b"".join(CODECS[file.compression].iter_decompress(data))
+        text = b"".join(CODECS[file.compression].iter_decompress(data, part.frames))
     except ValueError as exc:
         raise IntegrityError(
             f"part {part.number} of {file.key} does not decompress",

@@ -11,6 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from s3db_backup.archive.crypto import open_cipher
 from s3db_backup.catalog import BackupPaths, check_store, iso, read_manifest, utcnow, write_json
 from s3db_backup.config import Settings
 from s3db_backup.errors import ConfigError, TargetError
@@ -41,6 +42,8 @@ def plan_restore(
         raise ConfigError(f"invalid backup id {backup_id!r}", operation="restore")
     paths = BackupPaths(dst, backup_id)
     manifest = read_manifest(s3, paths)
+    # A wrong key or passphrase fails here, before a part is read or anything is written.
+    open_cipher(manifest.encryption, backup_id, passphrase_secret=settings.passphraseSecret, operation="restore")
     tgt = S3Location.parse(target or manifest.source, operation="restore")
     if tgt.bucket == dst.bucket and (tgt.key_prefix.startswith(dst.key_prefix)
                                      or dst.key_prefix.startswith(tgt.key_prefix)):
