@@ -2,12 +2,14 @@
 
 from typing import Any
 
-from functions._runtime import deadline, s3
+from functions._runtime import deadline, getter, s3
 from functions._runtime import handler as operation
 from s3db_backup.export.chunk import export_chunk
 
 
 @operation("export")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    margin = event["job"].get("settings", {}).get("marginSeconds", 60)
-    return export_chunk(s3(), event["job"], event.get("cursor"), deadline=deadline(context, margin))
+    job = event["job"]
+    margin = job.get("settings", {}).get("marginSeconds", 60)
+    return export_chunk(s3(), job, event.get("cursor"), deadline=deadline(context, margin),
+                        getter=getter(job["source"]))

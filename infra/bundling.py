@@ -1,7 +1,7 @@
 """The shared Lambda code asset, built on the host without Docker.
 
 The asset holds `s3db_backup/` and `functions/` plus the runtime dependencies of requirements.txt, installed
-by pip as prebuilt wheels for the functions' platform (manylinux aarch64, CPython 3.12) whatever the host is.
+by pip as prebuilt wheels for the functions' platform (manylinux x86_64, CPython 3.12) whatever the host is.
 Synth in tests skips bundling with the context `aws:cdk:bundling-stacks` = [] (see `SKIP_BUNDLING`), so
 tests never run pip.
 """
@@ -26,8 +26,18 @@ SKIP_BUNDLING: dict[str, Any] = {"aws:cdk:bundling-stacks": []}
 
 CODE_PACKAGES: tuple[str, ...] = ("s3db_backup", "functions")
 REQUIREMENTS = "requirements.txt"
-ARM64_PLATFORMS: tuple[str, ...] = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 PYTHON_VERSION = "3.12"
+
+LAMBDA_ARCHITECTURE = lambda_.Architecture.X86_64
+"""x86_64, not arm64: obstore (4x less client CPU per GET than boto3) has recent wheels only for x86_64 on
+the registry we build from (0.12.1; aarch64 stops at 0.3.0). See docs/performance.md for the cost model."""
+
+PLATFORMS: dict[str, tuple[str, ...]] = {
+    "x86_64": ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64"),
+    "arm64": ("manylinux2014_aarch64", "manylinux_2_28_aarch64"),
+}
+"""Wheel platform tags pip may pick, by Lambda architecture name."""
+DEFAULT_PLATFORMS = PLATFORMS[LAMBDA_ARCHITECTURE.name]
 
 # The asset's source is the project root, narrowed to what goes into the bundle: the asset hash (and so the
 # decision to rebuild) follows only these files, and synth never walks .venv/ or cdk.out/.
@@ -47,7 +57,7 @@ def pip_install_command(
     target: Path,
     *,
     python_version: str = PYTHON_VERSION,
-    platforms: Sequence[str] = ARM64_PLATFORMS,
+    platforms: Sequence[str] = DEFAULT_PLATFORMS,
     python: str = sys.executable,
 ) -> list[str]:
     """The pip command that installs `requirements` into `target` as wheels for the Lambda platform."""
@@ -70,7 +80,7 @@ class LocalPythonBundling:
         packages: Sequence[str] = CODE_PACKAGES,
         requirements: str = REQUIREMENTS,
         python_version: str = PYTHON_VERSION,
-        platforms: Sequence[str] = ARM64_PLATFORMS,
+        platforms: Sequence[str] = DEFAULT_PLATFORMS,
         run: Callable[..., Any] = subprocess.run,
     ) -> None:
         """
@@ -79,7 +89,7 @@ class LocalPythonBundling:
             packages: folders copied into the bundle; default `s3db_backup` and `functions`.
             requirements: requirements file relative to project_root; default requirements.txt.
             python_version: the Lambda runtime's Python; default 3.12.
-            platforms: wheel platform tags pip may pick; default manylinux2014 / manylinux_2_28 aarch64.
+            platforms: wheel platform tags pip may pick; default those of LAMBDA_ARCHITECTURE.
             run: runs the pip command (subprocess.run signature); replaceable in tests.
         """
         self.project_root = Path(project_root)
@@ -110,14 +120,14 @@ class LocalPythonBundling:
 def project_code(
     *,
     project_root: Path = PROJECT_ROOT,
-    architecture: lambda_.Architecture = lambda_.Architecture.ARM_64,
+    architecture: lambda_.Architecture = LAMBDA_ARCHITECTURE,
     local: ILocalBundling | None = None,
 ) -> lambda_.Code:
     """The one code asset every function uses.
 
     Args:
         project_root: default the repository root.
-        architecture: target of the Docker fallback image; default arm64 (match the functions).
+        architecture: the functions' architecture; picks the wheels and the Docker fallback's platform.
         local: the local bundler; default `LocalPythonBundling(project_root=project_root)`.
     """
     docker_command = [
@@ -136,6 +146,7 @@ def project_code(
             image=lambda_.Runtime.PYTHON_3_12.bundling_image,
             platform=architecture.docker_platform,
             command=docker_command,
-            local=local or LocalPythonBundling(project_root=project_root),
+            local=local or LocalPythonBundling(project_root=project_root,
+                                               platforms=PLATFORMS[architecture.name]),
         ),
     )

@@ -1,7 +1,7 @@
 """The ten Lambda functions of docs/architecture.md: one table, one construct that builds them.
 
 All functions share one code asset (the engine `s3db_backup/`, the handlers `functions/` and the runtime
-dependencies), run on arm64 / Python 3.12 and log, trace and emit metrics through Powertools.
+dependencies), run on x86_64 / Python 3.12 and log, trace and emit metrics through Powertools.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+
+from infra.bundling import LAMBDA_ARCHITECTURE
 
 CHUNK_MEMORY_MB = 1769  # one full vCPU: compression and sha256 are CPU-bound
 CHUNK_TIMEOUT_SECONDS = 900  # the Lambda maximum; chunk handlers stop early on their own time budget
@@ -76,7 +78,7 @@ class BackupFunctions(Construct):
         *,
         code: lambda_.Code,
         specs: Sequence[FunctionSpec] = FUNCTIONS,
-        architecture: lambda_.Architecture = lambda_.Architecture.ARM_64,
+        architecture: lambda_.Architecture = LAMBDA_ARCHITECTURE,
         runtime: lambda_.Runtime = lambda_.Runtime.PYTHON_3_12,
         service_name: str = "s3db-backup",
         metrics_namespace: str = "S3dbBackup",
@@ -89,7 +91,7 @@ class BackupFunctions(Construct):
         Args:
             code: the shared code asset (see `infra.bundling.project_code`).
             specs: the function table; default FUNCTIONS (the ten functions of the contract).
-            architecture: default arm64.
+            architecture: default LAMBDA_ARCHITECTURE (x86_64, see infra.bundling).
             runtime: default Python 3.12.
             service_name: POWERTOOLS_SERVICE_NAME; default "s3db-backup".
             metrics_namespace: POWERTOOLS_METRICS_NAMESPACE; default "S3dbBackup".

@@ -75,10 +75,14 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     return {key: getattr(args, attr) for attr, key in names.items() if getattr(args, attr, None) is not None}
 
 
-def _s3(args: argparse.Namespace) -> Any:
+def _s3(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The S3 client and the boto3 session it was made from (the standard credentials chain)."""
+    import boto3
+
     from s3db_backup.s3client import make_s3_client
 
-    return make_s3_client(endpoint_url=args.endpoint_url)
+    session = boto3.session.Session()
+    return make_s3_client(endpoint_url=args.endpoint_url, session=session), session
 
 
 def _emit(args: argparse.Namespace, payload: dict[str, Any], human: str) -> None:
@@ -92,8 +96,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from s3db_backup.local.jobs import run_backup
     from s3db_backup.local.progress import Progress
 
-    result = run_backup(_s3(args), source=args.source, store=args.store, backup_type=args.type,
-                        options=_options(args), progress=Progress(quiet=args.quiet))
+    client, session = _s3(args)
+    result = run_backup(client, source=args.source, store=args.store, backup_type=args.type,
+                        options=_options(args), progress=Progress(quiet=args.quiet), session=session)
     out = result.output
     payload = {"backupId": out.get("backupId"), "status": "completed", "records": out.get("records", 0),
                "bytes": out.get("bytes", 0), "store": args.store, "source": args.source,
@@ -108,7 +113,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from s3db_backup.catalog import list_backups
     from s3db_backup.locations import S3Location
 
-    entries = list_backups(_s3(args), S3Location.parse(args.store, operation="list"))
+    entries = list_backups(_s3(args)[0], S3Location.parse(args.store, operation="list"))
     payload = {"store": args.store, "count": len(entries), "backups": [e.to_dict() for e in entries]}
     rows = [f"{'BACKUP ID':<36} {'STATUS':<11} {'CREATED':<24} {'RECORDS':>10} {'BYTES':>12}"]
     rows += [f"{e.backupId:<36} {e.status:<11} {e.createdAt or '-':<24} {e.records:>10,} {e.bytes:>12,}"
@@ -122,7 +127,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from s3db_backup.local.progress import Progress
 
     options = {k: v for k, v in _options(args).items() if k != "resources"}
-    result = run_restore(_s3(args), backup_id=args.backup_id, store=args.store, target=args.target,
+    result = run_restore(_s3(args)[0], backup_id=args.backup_id, store=args.store, target=args.target,
                          overwrite=args.overwrite, resources=args.resources, options=options,
                          progress=Progress(quiet=args.quiet))
     out = result.output

@@ -54,7 +54,7 @@ def run_demo(*, records: int = 1000, as_json: bool = False) -> int:
         _say(f"      {json.dumps(summary['resources'])} in {time.monotonic() - t0:.1f} s")
 
         _say(f"[3/6] backup {source} -> {store} through the backup state machine")
-        backup = run_backup(s3, source=str(source), store=str(store), progress=Progress())
+        backup = run_backup(s3, source=str(source), store=str(store), progress=Progress(), session=session)
         backup_id = backup.output["backupId"]
         manifest = read_manifest(s3, BackupPaths(store, backup_id), "demo")
 

@@ -31,6 +31,18 @@ def make_s3_client(
     return session.client("s3", endpoint_url=endpoint_url, config=config, region_name=region)
 
 
+def configured_endpoint(endpoint_url: str | None = None) -> str | None:
+    """The S3 endpoint the user configured, or None for AWS's own endpoints."""
+    return endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+def custom_endpoint_of(client: Any) -> str | None:
+    """The client's endpoint when it is not one of AWS's own (a local server, a gateway), else None."""
+    url = str(client.meta.endpoint_url or "")
+    host = url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    return None if host.endswith(".amazonaws.com") or host.endswith(".amazonaws.com.cn") else url
+
+
 def _is_local(endpoint_url: str | None) -> bool:
-    url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or ""
+    url = configured_endpoint(endpoint_url) or ""
     return "127.0.0.1" in url or "localhost" in url

@@ -19,7 +19,7 @@ from s3db_backup.config import Settings
 from s3db_backup.errors import StoreError
 from s3db_backup.export.cursor import ExportCursor
 from s3db_backup.export.parts import PartWriter
-from s3db_backup.export.reader import OrderedFetcher, list_page, list_subdirs
+from s3db_backup.export.reader import Getter, OrderedFetcher, boto3_getter, list_page, list_subdirs
 from s3db_backup.export.units import Scope, Unit, root_of, scopes_for
 from s3db_backup.format import layout
 from s3db_backup.locations import S3Location
@@ -67,8 +67,10 @@ def export_chunk(
     *,
     deadline: float,
     clock: Callable[[], float] = time.monotonic,
+    getter: Getter | None = None,
 ) -> dict[str, Any]:
-    """Run one chunk; `deadline` is a `clock()` value after which no new object is started."""
+    """Run one chunk; `deadline` is a `clock()` value after which no new object is started. `getter`
+    fetches source objects (default: GETs through `s3`)."""
     job = ExportJob.from_dict(job_data)
     _check_still_running(s3, job)
     codec = CODECS[job.settings.compression]
@@ -91,7 +93,8 @@ def export_chunk(
     if cursor.spill:
         writer.load_spill(cursor.spill)
     cursor.spill = None
-    stopped = _walk(s3, job, cursor, writer, deadline=deadline, clock=clock)
+    stopped = _walk(s3, job, cursor, writer, deadline=deadline, clock=clock,
+                    getter=getter or boto3_getter(s3, job.source))
     if stopped:
         cursor.spill = writer.park(cursor.seq)
         cursor.part, cursor.uploadId = writer.next_part, writer.upload_id
@@ -139,12 +142,13 @@ def _walk(
     *,
     deadline: float,
     clock: Callable[[], float],
+    getter: Getter,
 ) -> bool:
     """Write lines until the unit is exhausted (False) or the chunk must stop (True)."""
     max_lines = job.settings.chunkMaxLines
     written = 0
     listed = False  # a chunk always lists at least once, so every invocation makes progress
-    fetcher = OrderedFetcher(s3, job.source, job.settings.concurrency)
+    fetcher = OrderedFetcher(getter, job.settings.concurrency)
     try:
         while cursor.scope < len(cursor.scopes):
             scope = Scope.from_list(cursor.scopes[cursor.scope])

@@ -4,7 +4,7 @@ them in key order so the cursor can always say "everything up to this key is in 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -62,40 +62,43 @@ def list_subdirs(s3: Any, source: S3Location, root: str) -> list[str]:
     return found
 
 
-def fetch(s3: Any, source: S3Location, key: str) -> StoredObject | None:
-    """The stored object at relative `key`; None when it vanished since it was listed."""
-    try:
-        resp = s3.get_object(Bucket=source.bucket, Key=source.key(key))
-        body = resp["Body"].read()
-    except ClientError as exc:
-        if is_missing(exc):
-            return None
-        raise
-    headers = {h: resp[h] for h in HEADERS if resp.get(h)}
-    return StoredObject(
-        key=key,
-        metadata=dict(resp.get("Metadata") or {}),
-        content_type=resp.get("ContentType"),
-        body=body,
-        headers=headers,
-    )
+Getter = Callable[[str], StoredObject | None]
+"""Fetches one object by relative key; None when it vanished since it was listed. Thread-safe."""
+
+
+def boto3_getter(s3: Any, source: S3Location) -> Getter:
+    def get(key: str) -> StoredObject | None:
+        try:
+            resp = s3.get_object(Bucket=source.bucket, Key=source.key(key))
+            body = resp["Body"].read()
+        except ClientError as exc:
+            if is_missing(exc):
+                return None
+            raise
+        return StoredObject(
+            key=key,
+            metadata=dict(resp.get("Metadata") or {}),
+            content_type=resp.get("ContentType"),
+            body=body,
+            headers={h: resp[h] for h in HEADERS if resp.get(h)},
+        )
+
+    return get
 
 
 class OrderedFetcher:
     """Fetches keys with bounded concurrency and yields (key, object) in the order given."""
 
-    def __init__(self, s3: Any, source: S3Location, concurrency: int) -> None:
-        self._s3 = s3
-        self._source = source
+    def __init__(self, get: Getter, concurrency: int) -> None:
+        self._get = get
         self._window = concurrency
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fetch")
 
     def fetch_in_order(self, keys: Iterable[str]) -> Iterator[tuple[str, StoredObject | None]]:
         pending: deque[tuple[str, Future[StoredObject | None]]] = deque()
-        it = iter(keys)
         try:
-            for key in it:
-                pending.append((key, self._pool.submit(fetch, self._s3, self._source, key)))
+            for key in keys:
+                pending.append((key, self._pool.submit(self._get, key)))
                 if len(pending) >= self._window:
                     k, fut = pending.popleft()
                     yield k, fut.result()

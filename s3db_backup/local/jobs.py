@@ -41,11 +41,12 @@ def _error_from(execution: Any, operation: str) -> BackupError:
 
 
 def _run(name: str, operation: str, s3: Any, execution_input: dict[str, Any], progress: Observer | None,
-         retry_interval_seconds: int | None) -> JobResult:
+         retry_interval_seconds: int | None, session: Any = None) -> JobResult:
     from functions._runtime import use_s3_client
     from s3db_backup.local.stepfunctions import local_step_functions
+    from s3db_backup.s3client import custom_endpoint_of
 
-    use_s3_client(s3)
+    use_s3_client(s3, session=session, endpoint_url=custom_endpoint_of(s3))
     invocations = 0
 
     def observe(function: str, event: dict[str, Any], result: Any, error: BaseException | None) -> None:
@@ -65,9 +66,11 @@ def _run(name: str, operation: str, s3: Any, execution_input: dict[str, Any], pr
 
 def run_backup(s3: Any, *, source: str, store: str, backup_type: str = "full",
                options: dict[str, Any] | None = None, progress: Observer | None = None,
-               retry_interval_seconds: int | None = None) -> JobResult:
+               retry_interval_seconds: int | None = None, session: Any = None) -> JobResult:
+    """`session`: the boto3 session `s3` was made from; source GETs then go through obstore with the same
+    credentials and endpoint (without it, through `s3`)."""
     execution_input = {"source": source, "store": store, "type": backup_type, "options": options or {}}
-    return _run("backup", "backup", s3, execution_input, progress, retry_interval_seconds)
+    return _run("backup", "backup", s3, execution_input, progress, retry_interval_seconds, session)
 
 
 def run_restore(s3: Any, *, backup_id: str, store: str, target: str | None = None, overwrite: bool = False,

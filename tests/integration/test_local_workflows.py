@@ -20,9 +20,12 @@ _names = itertools.count()
 
 
 @pytest.fixture
-def s3(moto_server: Any) -> Any:
-    session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local",
-                                    region_name="us-east-1")
+def session() -> Any:
+    return boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1")
+
+
+@pytest.fixture
+def s3(moto_server: Any, session: Any) -> Any:
     return make_s3_client(endpoint_url=moto_server.endpoint_url, session=session)
 
 
@@ -32,13 +35,16 @@ def buckets(moto_server: Any) -> tuple[str, str]:
     return moto_server.create_bucket(f"wf-db-{n}"), moto_server.create_bucket(f"wf-store-{n}")
 
 
-def test_backup_and_restore_through_the_state_machines(s3: Any, buckets: tuple[str, str]) -> None:
+@pytest.mark.parametrize("get_client", ["obstore", "boto3"])
+def test_backup_and_restore_through_the_state_machines(s3: Any, session: Any, buckets: tuple[str, str],
+                                                       get_client: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("S3DB_BACKUP_GET_CLIENT", get_client)
     db, store = buckets
     write_fake_database(s3, db, "app", records=80)
     before = snapshot_objects(s3, db, "app")
     calls: list[str] = []
     backup = run_backup(s3, source=f"s3://{db}/app", store=f"s3://{store}/b", options={"chunkMaxLines": 25},
-                        progress=lambda fn, *_: calls.append(fn))
+                        progress=lambda fn, *_: calls.append(fn), session=session)
     assert backup.output["records"] == 80 + 16
     assert calls.count("ExportChunk") > 2 * 4  # several chunks per unit: the loop really loops
     assert calls[0] == "PlanBackup" and calls[-2:] == ["WriteManifest", "PruneRetention"]
