@@ -1,0 +1,159 @@
+"""The export benchmark of issue [3/7]: prints figures, asserts nothing.
+
+    .venv/bin/python -m benchmarks.export_bench [--sizes 10000 100000] [--raw-sample 20000] [--no-plugin]
+
+Against one local moto_server (a child process), for each size N of small s3db.js records:
+  - raw GET rate of the same server at the same concurrency, with boto3 threads and obstore threads;
+  - backup records/s, the ratio to the fastest raw rate, client CPU ms per record, peak RSS of the
+    exporting process (and its growth from the first size to the last);
+then, on the first size, compression ratio and throughput per codec, and the s3db.js 21.6.2 BackupPlugin
+on the same data and server (records/s, peak RSS, records its archive really holds, records it restores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from benchmarks.dataset import RESOURCE, make_dataset, record_id
+from s3db_backup.local import s3dbjs
+from s3db_backup.local.moto_server import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, MotoServer
+from s3db_backup.s3client import make_s3_client
+
+CONCURRENCY = 16
+CODECS = ("gzip", "zstd", "brotli", "deflate", "none")
+
+
+def raw_get_rates(server: MotoServer, bucket: str, prefix: str, n: int) -> dict[str, float]:
+    """GETs per second and client CPU ms per GET of the same keys, boto3 threads vs obstore threads."""
+    import obstore
+    from obstore.store import S3Store
+
+    keys = [f"{prefix}/resource={RESOURCE}/data/id={record_id(i)}" for i in range(1, n + 1)]
+    session = boto3.session.Session(aws_access_key_id=DEFAULT_ACCESS_KEY, aws_secret_access_key=DEFAULT_SECRET_KEY,
+                                    region_name="us-east-1")
+    s3 = make_s3_client(endpoint_url=server.endpoint_url, session=session)
+    store = S3Store(bucket, endpoint=server.endpoint_url, access_key_id=DEFAULT_ACCESS_KEY,
+                    secret_access_key=DEFAULT_SECRET_KEY, region="us-east-1", client_options={"allow_http": True})
+    clients = {
+        "boto3": lambda k: s3.get_object(Bucket=bucket, Key=k)["Body"].read(),
+        "obstore": lambda k: obstore.get(store, k).bytes(),
+    }
+    rates: dict[str, float] = {}
+    for name, get in clients.items():
+        started, cpu0 = time.monotonic(), time.process_time()
+        with ThreadPoolExecutor(CONCURRENCY) as pool:
+            list(pool.map(get, keys))
+        seconds = time.monotonic() - started
+        rates[f"{name}PerSecond"] = n / seconds
+        rates[f"{name}CpuMsPerGet"] = (time.process_time() - cpu0) / n * 1000
+    return rates
+
+
+def export(server: MotoServer, source: str, store: str, compression: str = "gzip") -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.exporter", "--endpoint", server.endpoint_url, "--source", source,
+         "--store", store, "--compression", compression, "--concurrency", str(CONCURRENCY)],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1],
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def backup_plugin(server: MotoServer, dataset: dict[str, Any]) -> dict[str, Any]:
+    """Back up with the plugin, lose every record, restore with the plugin: what comes back?"""
+    with tempfile.TemporaryDirectory() as folder:
+        base = ["--connection", dataset["connection"], "--dir", folder]
+        backup = json.loads(s3dbjs.run_script("bench_backupplugin.mjs", [*base, "--mode", "backup"],
+                                              timeout=3600).strip().splitlines()[-1])
+        s3 = server.client("s3")
+        prefix = f"{dataset['prefix']}/resource={RESOURCE}/data/"
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=dataset["bucket"], Prefix=prefix):
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if keys:
+                s3.delete_objects(Bucket=dataset["bucket"], Delete={"Objects": keys, "Quiet": True})
+        restore: dict[str, Any] = {"error": "no backup id"}
+        if backup["backupId"]:
+            restore = json.loads(s3dbjs.run_script("bench_backupplugin.mjs", [*base, "--mode", "restore", "--id",
+                                                                             backup["backupId"]],
+                                                   timeout=3600).strip().splitlines()[-1])
+    return {**backup, "restore": restore}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    p.add_argument("--raw-sample", type=int, default=20_000, help="keys read by the raw GET measurement")
+    p.add_argument("--no-plugin", action="store_true")
+    p.add_argument("--no-codecs", action="store_true")
+    p.add_argument("--json", type=Path, help="also write every figure to this file")
+    args = p.parse_args()
+    results: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "loadAverageAtStart": os.getloadavg()},
+        "concurrency": CONCURRENCY, "sizes": {},
+    }
+    say = lambda text: print(text, flush=True)  # noqa: E731
+    with MotoServer(log_path=Path(tempfile.gettempdir()) / "bench-moto_server.log") as server:
+        store_bucket = server.create_bucket("bench-store")
+        for n in args.sizes:
+            say(f"== {n:,} records")
+            started = time.monotonic()
+            dataset = make_dataset(server, f"bench-{n}", "db", n)
+            say(f"   dataset written in {time.monotonic() - started:.0f} s")
+            raw = raw_get_rates(server, dataset["bucket"], "db", min(n, args.raw_sample))
+            fig = export(server, f"s3://{dataset['bucket']}/db", f"s3://{store_bucket}/n{n}")
+            best = max(raw["boto3PerSecond"], raw["obstorePerSecond"])
+            entry = {**raw, "backupSeconds": fig["seconds"], "backupRecordsPerSecond": fig["records"] / fig["seconds"],
+                     "ratioToFastestRawGet": fig["records"] / fig["seconds"] / best,
+                     "clientCpuMsPerRecord": fig["cpuSeconds"] / fig["records"] * 1000,
+                     "peakRssMiB": fig["peakRssMiB"], "records": fig["records"]}
+            results["sizes"][str(n)] = entry
+            say(f"   raw GET/s: boto3 {raw['boto3PerSecond']:.0f} ({raw['boto3CpuMsPerGet']:.2f} ms CPU), "
+                f"obstore {raw['obstorePerSecond']:.0f} ({raw['obstoreCpuMsPerGet']:.2f} ms CPU)")
+            say(f"   backup: {entry['backupRecordsPerSecond']:.0f} records/s, ratio {entry['ratioToFastestRawGet']:.2f}, "
+                f"{entry['clientCpuMsPerRecord']:.2f} ms CPU/record, peak RSS {entry['peakRssMiB']:.1f} MiB")
+            if n == args.sizes[0]:
+                first = dataset
+        sizes = [results["sizes"][str(n)] for n in args.sizes]
+        if len(sizes) > 1:
+            results["rssGrowthMiB"] = sizes[-1]["peakRssMiB"] - sizes[0]["peakRssMiB"]
+            say(f"peak RSS growth {args.sizes[0]:,} -> {args.sizes[-1]:,}: {results['rssGrowthMiB']:.1f} MiB")
+        if not args.no_codecs:
+            results["codecs"] = {}
+            for codec in CODECS:
+                fig = export(server, f"s3://{first['bucket']}/db", f"s3://{store_bucket}/codec-{codec}", codec)
+                results["codecs"][codec] = {"ratio": fig["rawBytes"] / fig["bytes"] if fig["bytes"] else None,
+                                            "recordsPerSecond": fig["records"] / fig["seconds"],
+                                            "cpuMsPerRecord": fig["cpuSeconds"] / fig["records"] * 1000,
+                                            "bytes": fig["bytes"], "rawBytes": fig["rawBytes"]}
+                c = results["codecs"][codec]
+                say(f"codec {codec:8} ratio {c['ratio'] or 0:5.2f}x  {c['recordsPerSecond']:6.0f} records/s  "
+                    f"{c['cpuMsPerRecord']:.2f} ms CPU/record")
+        if not args.no_plugin:
+            plugin = backup_plugin(server, first)
+            plugin["readableRecordsPerSecond"] = plugin["recordsReadableInArchive"] / plugin["seconds"]
+            results["backupPlugin"] = plugin
+            restore = plugin["restore"]
+            say(f"s3db.js BackupPlugin on {first['records']:,} records: reported success={plugin['reportedSuccess']}, "
+                f"{plugin['seconds']:.1f} s, peak RSS {plugin['peakRssMiB']:.0f} MiB, records readable in its archive "
+                f"{plugin['recordsReadableInArchive']:,}; after losing the records, its restore reported "
+                f"success={restore.get('reportedSuccess')} and left {restore.get('recordsAfterRestore')} records"
+                + (f" (error: {restore['error']})" if restore.get("error") else ""))
+    results["machine"]["loadAverageAtEnd"] = os.getloadavg()
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
