@@ -121,7 +121,8 @@ def main() -> None:
             results["sizes"][str(n)] = entry
             say(f"   raw GET/s: boto3 {raw['boto3PerSecond']:.0f} ({raw['boto3CpuMsPerGet']:.2f} ms CPU), "
                 f"obstore {raw['obstorePerSecond']:.0f} ({raw['obstoreCpuMsPerGet']:.2f} ms CPU)")
-            say(f"   backup: {entry['backupRecordsPerSecond']:.0f} records/s, ratio {entry['ratioToFastestRawGet']:.2f}, "
+            say(f"   backup: {entry['backupRecordsPerSecond']:.0f} records/s, "
+                f"ratio {entry['ratioToFastestRawGet']:.2f}, "
                 f"{entry['clientCpuMsPerRecord']:.2f} ms CPU/record, peak RSS {entry['peakRssMiB']:.1f} MiB")
             if n == args.sizes[0]:
                 first = dataset

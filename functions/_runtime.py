@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
 
+from s3db_backup import aws
 from s3db_backup.errors import BackupError, ConfigError
 from s3db_backup.export import obstore_getter
 from s3db_backup.export.reader import Getter
@@ -43,13 +43,14 @@ def use_s3_client(client: Any, *, session: Any = None, endpoint_url: str | None 
     with _lock:
         _s3, _session, _endpoint = client, session, endpoint_url
         _getters.clear()
+    aws.use_session(session)
 
 
 def s3() -> Any:
     global _s3, _session, _endpoint
     with _lock:
         if _s3 is None:
-            _session = boto3.session.Session()
+            _session = aws.session()
             _endpoint = configured_endpoint()
             _s3 = make_s3_client(session=_session)
         return _s3

@@ -45,6 +45,10 @@ class BackupConfig:
     """[backupOptions] Extra `options` of the scheduled backup input (e.g. {"partSizeMiB": 8})."""
     stack_name: str = "S3dbBackup"
     """[stackName] Name of the stack; also the prefix of the state machine names."""
+    kms_key_arns: tuple[str, ...] = ()
+    """[kmsKeyArns] KMS keys encrypted backups may use (backupOptions {"encryption": "kms", "kmsKeyId": ...})."""
+    passphrase_secret_arns: tuple[str, ...] = ()
+    """[passphraseSecretArns] Secrets Manager secrets holding backup passphrases."""
 
     @property
     def source_url(self) -> str:
@@ -63,6 +67,12 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return dict(value)
 
 
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = json.loads(value) if value.startswith("[") else [v for v in value.split(",") if v]
+    return tuple(str(v) for v in value or ())
+
+
 # context key -> (field name, converter); converters accept the strings that `cdk -c key=value` passes.
 _KEYS: dict[str, tuple[str, Any]] = {
     "sourceBucket": ("source_bucket", str),
@@ -75,6 +85,8 @@ _KEYS: dict[str, tuple[str, Any]] = {
     "mapConcurrency": ("map_concurrency", int),
     "backupOptions": ("backup_options", _mapping),
     "stackName": ("stack_name", str),
+    "kmsKeyArns": ("kms_key_arns", lambda v: _strings(v)),
+    "passphraseSecretArns": ("passphrase_secret_arns", lambda v: _strings(v)),
 }
 
 

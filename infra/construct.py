@@ -6,7 +6,7 @@ wire them, in one visible place.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, TimeZone
@@ -28,6 +28,10 @@ SOURCE_READERS = ("PlanBackup", "ExportChunk", "WriteManifest")
 # Functions that check / write the restore target.
 TARGET_READERS = ("PlanRestore",)
 TARGET_WRITERS = ("ImportChunk", "FinalizeRestore")
+# Encrypted backups: PlanBackup creates the data key; the functions that read or write parts recover it.
+KEY_CREATORS = ("PlanBackup",)
+KEY_USERS = ("ExportChunk", "PlanRestore", "VerifyChunk", "ImportChunk")
+ENCRYPTION_CONTEXT_KEY = "s3db-backup:backupId"
 
 
 class S3dbBackup(Construct):
@@ -58,6 +62,8 @@ class S3dbBackup(Construct):
         code: lambda_.Code | None = None,
         noncurrent_version_days: int = 30,
         log_level: sfn.LogLevel = sfn.LogLevel.ERROR,
+        kms_key_arns: Sequence[str] = (),
+        passphrase_secret_arns: Sequence[str] = (),
     ) -> None:
         """
         Args:
@@ -81,6 +87,11 @@ class S3dbBackup(Construct):
             noncurrent_version_days: days a created store keeps overwritten/deleted object versions;
                 default 30.
             log_level: state machine log level; default ERROR.
+            kms_key_arns: KMS keys backups may be encrypted with (option `encryption: kms`); PlanBackup may
+                generate data keys and the part readers/writers decrypt them, only with our encryption
+                context; default none.
+            passphrase_secret_arns: Secrets Manager secrets holding passphrases (option `passphraseSecret`);
+                default none.
         """
         super().__init__(scope, id)
         retry = retry or RetryPolicy()
@@ -113,6 +124,8 @@ class S3dbBackup(Construct):
             self.restore_target_bucket.grant_read(self.functions[function_id], target_pattern)
         for function_id in TARGET_WRITERS:
             self.restore_target_bucket.grant_write(self.functions[function_id], target_pattern)
+
+        self._grant_encryption(tuple(kms_key_arns), tuple(passphrase_secret_arns))
 
         def pick(ids: tuple[str, ...]) -> dict[str, lambda_.IFunction]:
             return {function_id: self.functions[function_id] for function_id in ids}
@@ -157,6 +170,19 @@ class S3dbBackup(Construct):
             if schedule
             else None
         )
+
+    def _grant_encryption(self, kms_key_arns: tuple[str, ...], secret_arns: tuple[str, ...]) -> None:
+        context = {"ForAllValues:StringEquals": {"kms:EncryptionContextKeys": [ENCRYPTION_CONTEXT_KEY]}}
+        for ids, action in ((KEY_CREATORS, "kms:GenerateDataKey"), (KEY_USERS, "kms:Decrypt")):
+            if not kms_key_arns:
+                break
+            for function_id in ids:
+                self.functions[function_id].add_to_role_policy(iam.PolicyStatement(
+                    actions=[action], resources=list(kms_key_arns), conditions=context))
+        if secret_arns:
+            for function_id in KEY_CREATORS + KEY_USERS:
+                self.functions[function_id].add_to_role_policy(iam.PolicyStatement(
+                    actions=["secretsmanager:GetSecretValue"], resources=list(secret_arns)))
 
     def _create_store(self, noncurrent_version_days: int) -> s3.Bucket:
         return s3.Bucket(

@@ -44,6 +44,8 @@ class S3dbBackupStack(Stack):
             name_prefix=config.stack_name,
             code=code,
             retry=retry,
+            kms_key_arns=config.kms_key_arns,
+            passphrase_secret_arns=config.passphrase_secret_arns,
         )
         CfnOutput(self, "BackupStateMachineArn", value=self.backup.backup.state_machine.state_machine_arn)
         CfnOutput(self, "RestoreStateMachineArn", value=self.backup.restore.state_machine.state_machine_arn)

@@ -52,6 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--exclude", type=_csv, help="skip these resources (comma-separated, * patterns)")
     b.add_argument("--part-size-mib", type=float, help="multipart part size in MiB (8; at least 5)")
     b.add_argument("--retention", type=int, help="complete backups to keep (7)")
+    b.add_argument("--compression", choices=["gzip", "zstd", "brotli", "deflate", "none"],
+                   help="codec of the backup files (gzip)")
+    b.add_argument("--encryption", choices=["none", "kms", "passphrase"],
+                   help="AES-256-GCM per part with a KMS data key or a passphrase (none)")
+    b.add_argument("--kms-key-id", help="KMS key for --encryption kms")
+    b.add_argument("--passphrase-secret",
+                   help="Secrets Manager secret holding the passphrase (default: env S3DB_BACKUP_PASSPHRASE)")
 
     ls = sub.add_parser("list", parents=[common], help="list backups in a store, newest first")
     ls.add_argument("--store", required=True, help="s3://BUCKET/PREFIX")
@@ -71,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     names = {"concurrency": "concurrency", "chunk_max_lines": "chunkMaxLines", "part_size_mib": "partSizeMiB",
-             "retention": "retentionCount", "resources": "resources", "exclude": "exclude"}
+             "retention": "retentionCount", "resources": "resources", "exclude": "exclude",
+             "compression": "compression", "encryption": "encryption", "kms_key_id": "kmsKeyId",
+             "passphrase_secret": "passphraseSecret"}
     return {key: getattr(args, attr) for attr, key in names.items() if getattr(args, attr, None) is not None}
 
 

@@ -79,6 +79,7 @@ def run_demo(*, records: int = 1000, as_json: bool = False) -> int:
         "bytes": totals["bytes"],
         "rawBytes": totals["rawBytes"],
         "compressionRatio": round(totals["rawBytes"] / totals["bytes"], 2) if totals["bytes"] else None,
+        "compression": sorted({f.compression for f in manifest.files}),
         "backupSeconds": round(backup.seconds, 2),
         "backupRecordsPerSecond": round(totals["records"] / backup.seconds, 1),
         "backupObjectsPerSecond": round(totals["lines"] / backup.seconds, 1),
@@ -103,7 +104,8 @@ def _print_summary(r: dict[str, Any]) -> None:
         f"backup    {r['backupId']}",
         f"records   {r['records']:,} ({r['objects']:,} objects incl. partition references) in "
         f"{len(r['resources'])} resources: " + ", ".join(f"{k} {v:,}" for k, v in r["resources"].items()),
-        f"bytes     {r['rawBytes']:,} JSONL -> {r['bytes']:,} gzip (ratio {r['compressionRatio']}x)",
+        f"bytes     {r['rawBytes']:,} JSONL -> {r['bytes']:,} {'/'.join(r['compression'])} "
+        f"(ratio {r['compressionRatio']}x)",
         f"backup    {r['backupSeconds']} s, {r['backupRecordsPerSecond']:,} records/s "
         f"({r['backupObjectsPerSecond']:,} objects/s)",
         f"restore   {r['restoreSeconds']} s, {r['restoredObjects']:,} objects written",

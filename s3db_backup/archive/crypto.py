@@ -110,10 +110,10 @@ class PartCipher:
 
 # -- providers -------------------------------------------------------------------------------------------
 def client(service: str) -> Any:
-    """The boto3 client for KMS / Secrets Manager (endpoint and region from the environment)."""
-    import boto3
+    """The boto3 client for KMS / Secrets Manager, from the engine's session (s3db_backup.aws)."""
+    from s3db_backup import aws
 
-    return boto3.client(service)
+    return aws.client(service)
 
 
 def create_encryption(

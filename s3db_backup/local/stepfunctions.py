@@ -194,11 +194,12 @@ def local_step_functions(
     quiet = logging.getLogger("moto.stepfunctions.parser")
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)  # it logs every task failure at ERROR, expected ones included
-    # S3 passes through: the handlers' client talks to the endpoint the user configured.
+    # S3, KMS and Secrets Manager pass through: the handlers' clients (made from the user's session, see
+    # s3db_backup.aws) talk to the endpoints the user configured; only Step Functions and Lambda are emulated.
     config: Any = {
         "stepfunctions": {"execute_state_machine": True},
         "lambda": {"use_docker": False},
-        "core": {"passthrough": {"services": ["s3"], "urls": []}},
+        "core": {"passthrough": {"services": ["s3", "kms", "secretsmanager"], "urls": []}},
     }
     try:
         with mock_aws(config=config), mock.patch.object(LambdaSimpleBackend, "invoke", invoke):

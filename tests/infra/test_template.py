@@ -223,3 +223,31 @@ def test_existing_store_and_no_schedule():
         m["Properties"]["DefinitionString"] for m in resources(template, "AWS::StepFunctions::StateMachine").values()
     ]
     assert all('\\"MaxConcurrency\\":3' in json.dumps(d) for d in definitions)
+
+
+def test_encryption_grants_name_the_keys_and_secrets_only():
+    """KMS use is limited to the configured keys and our encryption context; secrets to the configured ARNs."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk.assertions import Template
+
+    from infra.construct import KEY_CREATORS, KEY_USERS, S3dbBackup
+
+    key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    secret = "arn:aws:secretsmanager:us-east-1:111122223333:secret:backup-passphrase-AbCdEf"
+    app = cdk.App()
+    stack = cdk.Stack(app, "Encrypted")
+    S3dbBackup(stack, "Backup", source_bucket_name="src-bucket", schedule=None, kms_key_arns=[key],
+               passphrase_secret_arns=[secret],
+               code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"))
+    template = Template.from_stack(stack).to_json()
+    statements = [st for policy in resources(template, "AWS::IAM::Policy").values()
+                  for st in policy["Properties"]["PolicyDocument"]["Statement"]]
+    kms = [st for st in statements if str(st["Action"]).startswith("kms:")]
+    assert {st["Action"] for st in kms} == {"kms:GenerateDataKey", "kms:Decrypt"}
+    assert all(st["Resource"] == key for st in kms)
+    assert all(st["Condition"] == {"ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["s3db-backup:backupId"]}}
+               for st in kms)
+    assert len([st for st in kms if st["Action"] == "kms:Decrypt"]) == len(KEY_USERS)
+    secrets = [st for st in statements if st["Action"] == "secretsmanager:GetSecretValue"]
+    assert len(secrets) == len(KEY_CREATORS + KEY_USERS) and all(st["Resource"] == secret for st in secrets)

@@ -99,3 +99,25 @@ def test_restore_of_unknown_backup_fails_cleanly(s3: Any, buckets: tuple[str, st
         run_restore(s3, backup_id="full-2001-01-01T00-00-00-000000", store=f"s3://{store}",
                     target=f"s3://{db}/x")
     assert s3.list_objects_v2(Bucket=db).get("KeyCount", 0) == 0
+
+
+def test_encrypted_zstd_backup_through_the_state_machines(s3: Any, session: Any, buckets: tuple[str, str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from s3db_backup.errors import ConfigError
+
+    db, store = buckets
+    write_fake_database(s3, db, "app", records=30)
+    monkeypatch.setenv("S3DB_BACKUP_PASSPHRASE", "correct horse battery staple")
+    backup = run_backup(s3, source=f"s3://{db}/app", store=f"s3://{store}",
+                        options={"compression": "zstd", "encryption": "passphrase"}, session=session)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=store, Prefix=backup.output["backupId"])["Contents"]]
+    assert f"{backup.output['backupId']}/users.jsonl.zst.enc" in keys
+
+    monkeypatch.setenv("S3DB_BACKUP_PASSPHRASE", "wrong")
+    with pytest.raises(ConfigError):
+        run_restore(s3, backup_id=backup.output["backupId"], store=f"s3://{store}", target=f"s3://{db}/copy")
+    assert s3.list_objects_v2(Bucket=db, Prefix="copy/").get("KeyCount", 0) == 0
+
+    monkeypatch.setenv("S3DB_BACKUP_PASSPHRASE", "correct horse battery staple")
+    run_restore(s3, backup_id=backup.output["backupId"], store=f"s3://{store}", target=f"s3://{db}/copy")
+    assert snapshot_objects(s3, db, "copy") == snapshot_objects(s3, db, "app")
