@@ -4,6 +4,8 @@ the concurrency we run at. Throttling (503 SlowDown) and transient network error
 from __future__ import annotations
 
 import os
+import threading
+import weakref
 from typing import Any
 
 import boto3
@@ -28,7 +30,38 @@ def make_s3_client(
         s3={"addressing_style": "path"} if _is_local(endpoint_url) else {},
     )
     region = session.region_name or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    return session.client("s3", endpoint_url=endpoint_url, config=config, region_name=region)
+    client = session.client("s3", endpoint_url=endpoint_url, config=config, region_name=region)
+    count_retries(client)
+    return client
+
+
+class _RetryCounter:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.total = 0
+
+    def __call__(self, parsed: Any = None, **_: Any) -> None:
+        attempts = int(((parsed or {}).get("ResponseMetadata") or {}).get("RetryAttempts") or 0)
+        if attempts:
+            with self.lock:
+                self.total += attempts
+
+
+_counters: weakref.WeakKeyDictionary[Any, _RetryCounter] = weakref.WeakKeyDictionary()
+
+
+def count_retries(client: Any) -> None:
+    """Count the retries botocore makes for this client (throttling, 5xx, connection errors)."""
+    if client not in _counters:
+        counter = _RetryCounter()
+        client.meta.events.register("after-call.s3", counter)
+        _counters[client] = counter
+
+
+def retries_so_far(client: Any) -> int:
+    """Retries observed on `client` since it was made (0 for a client made elsewhere)."""
+    counter = _counters.get(client)
+    return counter.total if counter else 0
 
 
 def configured_endpoint(endpoint_url: str | None = None) -> str | None:

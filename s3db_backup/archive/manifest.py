@@ -47,6 +47,7 @@ class FileInfo:
     vanished: int
     rawBytes: int
     parts: list[PartInfo] = field(default_factory=list)
+    retries: int = 0
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FileInfo:

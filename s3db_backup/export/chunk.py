@@ -23,6 +23,7 @@ from s3db_backup.export.reader import Getter, OrderedFetcher, boto3_getter, list
 from s3db_backup.export.units import Scope, Unit, root_of, scopes_for
 from s3db_backup.format import layout
 from s3db_backup.locations import S3Location
+from s3db_backup.s3client import retries_so_far
 
 
 @dataclass(frozen=True)
@@ -82,12 +83,18 @@ def export_chunk(
     else:
         cursor = ExportCursor.from_dict(cursor_data)
     cursor.seq += 1
+    retries_before = retries_so_far(s3)
+
+    def settle() -> None:
+        cursor.counts.retries += retries_so_far(s3) - retries_before
+
     writer = PartWriter(
         s3, job.paths, job.file_key, job.work_name, codec, job.settings.partSizeBytes,
         next_part=cursor.part, upload_id=cursor.uploadId, cipher=cipher,
     )
     if cursor.phase == "complete":
         file_facts = writer.complete(cursor.part - 1)
+        settle()
         return _done(s3, job, cursor, file_facts)
 
     if cursor.spill:
@@ -98,14 +105,17 @@ def export_chunk(
     if stopped:
         cursor.spill = writer.park(cursor.seq)
         cursor.part, cursor.uploadId = writer.next_part, writer.upload_id
+        settle()
         return {"job": job_data, "cursor": cursor.to_dict(), "done": False}
     # The unit is exhausted: write what is left as the last part.
     if writer.upload_id is None:
         facts = writer.finish_single(keep_empty=job.unit.kind == "records")
+        settle()
         return _done(s3, job, cursor, facts)
     writer.upload_last()
     cursor.part, cursor.uploadId = writer.next_part, writer.upload_id
     cursor.phase = "complete"
+    settle()
     return {"job": job_data, "cursor": cursor.to_dict(), "done": False}
 
 

@@ -19,6 +19,7 @@ class Counters:
     unrecognized: int = 0
     vanished: int = 0
     rawBytes: int = 0
+    retries: int = 0  # S3 requests retried by the client (throttling, 5xx, network); counted, never fatal
 
 
 @dataclass

@@ -15,7 +15,7 @@ from s3db_backup.export.units import Unit
 from s3db_backup.format.schema import DatabaseSchema
 from s3db_backup.locations import S3Location
 
-TOTALS = ("records", "objects", "unrecognized", "vanished", "lines", "rawBytes")
+TOTALS = ("records", "objects", "unrecognized", "vanished", "lines", "rawBytes", "retries")
 
 
 def write_manifest(s3: Any, *, backup_id: str, store: str, now: datetime | None = None) -> dict[str, Any]:
