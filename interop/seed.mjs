@@ -8,7 +8,7 @@
 import { openDatabase, parseArgs, run } from './lib.mjs';
 
 const BATCH = 200;
-const USAGE = 'node seed.mjs --connection <conn> --profile demo --records N [--seed S]';
+const USAGE = 'node seed.mjs --connection <conn> --profile demo|types --records N [--seed S]';
 
 // mulberry32: tiny, fast, and identical on every Node version.
 function prng(seed) {
@@ -68,6 +68,7 @@ function textOfBytes(rng, bytes) {
 }
 
 const PROFILES = {
+  types: { resources: [], run: (db, summary, failures) => runTypes(db, summary, failures) },
   demo: {
     resources: [
       {
@@ -206,6 +207,135 @@ const PROFILES = {
   },
 };
 
+// Profile `types` (interop tests of the codec): every attribute type and behavior the codec implements, with
+// unicode, empty strings, separators and escapes inside strings, values at and over the metadata limit, two
+// schema versions of one resource, updates and deletes. Fixed content; --records is ignored.
+const LONG = (n, unit = 'x') => unit.repeat(n);
+const TRICKY = ['', 'plain', 'pipe|inside', 'back\\slash', 'both\\|mix', 'emoji 🚀📦', '東京 データベース',
+  'combining e\u0301 a\u0300', "O'Brien \"quoted\"", '{"looks":"json"}', '[1,2]', 'd:not-dict', 'u:fake', 'b:fake',
+  'null', 'true', 'cancelled', 'https://www.example.com/x', 'tab\there', 'line\nbreak', 'café résumé', '  spaced  ',
+  'ñ', '€100', '0', '-5', '1e3'];
+
+const TYPES_ATTRIBUTES = {
+  name: 'string|required',
+  note: 'string|optional',
+  count: 'number|integer|optional',
+  price: 'number|optional',
+  active: 'boolean|optional',
+  tags: 'array|items:string|optional',
+  scores: 'array|items:number|optional',
+  ints: 'array|items:number|integer|optional',
+  profile: { city: 'string|optional', zip: 'number|optional', vip: 'boolean|optional' },
+  meta: 'json|optional',
+  at: 'datetime|optional',
+  day: 'dateonly|optional',
+  token: 'secret|optional',
+  uid: 'uuid|optional',
+  amount: 'money|optional',
+  ratio: 'decimal:4|optional',
+  vec: 'embedding:4|optional',
+  status: 'string|optional',
+};
+
+function typesRecord(i) {
+  const t = TRICKY[i % TRICKY.length];
+  const r = { id: `k-${pad(i)}`, name: t === '' ? 'empty-note' : t, status: ['paid', 'cancelled', 'open', 'Ünïcode'][i % 4] };
+  if (i % 5 !== 1) r.note = TRICKY[(i * 7) % TRICKY.length];
+  if (i % 6 !== 2) r.count = [0, 1, -1, 61, 62, -3844, 2 ** 31, 2 ** 53 - 1, -(2 ** 40)][i % 9];
+  if (i % 6 !== 3) r.price = [0, 0.5, -0.25, 133.254, 1980.15, -13240.5, 1e-7, 123456789.123, 1e21, 3.14159][i % 10];
+  if (i % 4 !== 0) r.active = i % 3 === 0;
+  if (i % 7 !== 4) r.tags = [[], ['a'], ['a|b', 'c\\d'], ['', ''], ['🚀', '東京'], ['[x', 'y]']][i % 6];
+  if (i % 7 !== 5) r.scores = [[], [1.5, -2.25], [0], [1e-3, 12345.678]][i % 4];
+  if (i % 7 !== 6) r.ints = [[], [1, 2, 3], [-62, 3844]][i % 3];
+  if (i % 3 !== 1) r.profile = { city: ['São Paulo', '東京', 'x|y', ''][i % 4], zip: [1000, 0, -5, 99.5][i % 4], vip: i % 2 === 0 };
+  if (i % 4 !== 2) r.meta = [{ a: 1, b: [true, null], c: 'ü' }, [1, 'two'], { nested: { deep: 'x|y' } }, {}][i % 4];
+  if (i % 5 !== 3) r.at = new Date(Date.UTC(2020, 0, 1) + i * 86_399_123).toISOString();
+  if (i % 5 !== 4) r.day = new Date(Date.UTC(1999, 11, 31) + i * 86_400_000 * 17).toISOString().slice(0, 10);
+  if (i % 3 === 0) r.token = `s3cr3t-${i}-ñ`;
+  if (i % 4 !== 3) r.uid = `${(i * 2654435761 >>> 0).toString(16).padStart(8, '0')}-1234-4abc-8def-0123456789ab`;
+  if (i % 5 !== 0) r.amount = [0, 19.99, 1234567.89, 0.01][i % 4];
+  if (i % 5 !== 2) r.ratio = [0, 0.1234, -7.5, 3.14159][i % 4];
+  if (i % 4 !== 1) r.vec = [[0.1, -0.2, 0.333333, 1], [0, 0, 0, 0], [-1.5, 2.25, 1e-7, 42]][i % 3];
+  return r;
+}
+
+// Text of exactly `bytes` UTF-8 bytes built from `unit`.
+const bytesOf = (bytes, unit) => {
+  let s = '';
+  while (Buffer.byteLength(s + unit, 'utf8') <= bytes) s += unit;
+  return s + 'x'.repeat(bytes - Buffer.byteLength(s, 'utf8'));
+};
+const SIZES = [10, 500, 1900, 1990, 2000, 2010, 2047, 2100, 5000];
+const UNITS = ['a', 'é', '東', '🚀', 'a|'];
+
+function sizedRecord(prefix, i) {
+  const size = SIZES[i % SIZES.length];
+  const unit = UNITS[Math.floor(i / SIZES.length) % UNITS.length];
+  const record = { id: `${prefix}-${pad(i)}`, title: `t${i} ${unit}`, body: bytesOf(size, unit), n: i, flag: i % 2 === 0,
+    extra: { a: `ä${i}`, b: i * 1.5 } };
+  if (prefix === 'td') delete record.extra;
+  return record;
+}
+const SIZED_ATTRIBUTES = { title: 'string|required', body: 'string|optional', n: 'number|integer|optional',
+  flag: 'boolean|optional', extra: { a: 'string|optional', b: 'number|optional' } };
+const TRUNCATE_ATTRIBUTES = { title: 'string|required', n: 'number|integer|optional', flag: 'boolean|optional',
+  body: 'string|optional' };
+
+async function runTypes(db, summary, failures) {
+  const make = async (config) => {
+    const resource = await db.createResource({ ...config, asyncPartitions: false });
+    resource.on('error', (err, obj) => failures.push(`${config.name} ${obj?.id ?? '?'}: ${err?.message ?? err}`));
+    return resource;
+  };
+  const count = TRICKY.length * 2;
+  const kinds = await make({ name: 'kinds', attributes: TYPES_ATTRIBUTES,
+    partitions: { byStatus: { fields: { status: 'string' } }, byDay: { fields: { at: 'date|maxlength:10' } } } });
+  const kindRecords = Array.from({ length: count }, (_, k) => typesRecord(k + 1));
+  for (const r of kindRecords) await kinds.insert(r);
+  // updates (update() merges; patch-like) and deletes
+  await kinds.update('k-00002', { name: 'updated ✓', count: 7, tags: ['u|1'] });
+  await kinds.update('k-00003', { note: 'x'.repeat(100), active: true });
+  await kinds.delete('k-00004');
+  summary.resources.kinds = count - 1;
+
+  const plain = await make({ name: 'stamped', timestamps: true, attributes: { label: 'string|required', v: 'number|optional' } });
+  for (let i = 1; i <= 6; i += 1) await plain.insert({ id: `s-${pad(i)}`, label: TRICKY[i], v: i / 4 });
+  summary.resources.stamped = 6;
+
+  const behaviors = [['user-managed', 'um'], ['body-overflow', 'bo'], ['body-only', 'bb'], ['truncate-data', 'td'],
+    ['enforce-limits', 'el']];
+  for (const [behavior, prefix] of behaviors) {
+    // truncate-data: s3db.js 21.6.2 loops forever when, after cutting, the record is still over the limit and
+    // the last key (in JavaScript key order: highest index) is not the cut one; keep `body` the last index.
+    const attributes = behavior === 'truncate-data' ? TRUNCATE_ATTRIBUTES : SIZED_ATTRIBUTES;
+    const resource = await make({ name: `sized_${prefix}`, behavior, attributes });
+    let written = 0;
+    for (let i = 1; i <= SIZES.length * UNITS.length; i += 1) {
+      try {
+        await resource.insert(sizedRecord(prefix, i));
+        written += 1;
+      } catch (err) {
+        if (behavior !== 'enforce-limits') throw err;
+      }
+    }
+    if (behavior !== 'enforce-limits') {
+      await resource.update(`${prefix}-${pad(1)}`, { body: 'after update 🚀' });
+      // (an update over the limit hangs truncate-data the same way as insert)
+      if (behavior !== 'truncate-data') await resource.update(`${prefix}-${pad(3)}`, { title: 'big update', body: bytesOf(3000, 'é') });
+    }
+    failures.length = 0; // enforce-limits insert errors are expected
+    summary.resources[`sized_${prefix}`] = written;
+  }
+
+  // Two schema versions of one resource: v1 records, then the definition changes (one attribute removed,
+  // one added, one retyped) and v2 records are written beside them.
+  const v1 = await make({ name: 'evolving', attributes: { title: 'string|required', old: 'string|optional', qty: 'number|integer|optional' } });
+  for (let i = 1; i <= 5; i += 1) await v1.insert({ id: `v-${pad(i)}`, title: `v1 ${TRICKY[i]}`, old: `gone ${i}`, qty: i * 100 });
+  const v2 = await make({ name: 'evolving', attributes: { title: 'string|required', qty: 'number|integer|optional', fresh: 'boolean|optional', tags: 'array|items:string|optional' } });
+  for (let i = 6; i <= 10; i += 1) await v2.insert({ id: `v-${pad(i)}`, title: `v2 ${TRICKY[i]}`, qty: i, fresh: i % 2 === 0, tags: ['x', `y${i}`] });
+  summary.resources.evolving = 10;
+}
+
 async function main() {
   const { args, fail } = parseArgs('seed.mjs', process.argv.slice(2),
     { connection: undefined, profile: 'demo', records: '100', seed: '1' }, USAGE);
@@ -222,6 +352,7 @@ async function main() {
   const summary = { resources: {} };
   const failures = [];
   try {
+    if (profile.run) await profile.run(db, summary, failures);
     for (const spec of profile.resources) {
       const name = spec.config.name;
       // Synchronous partition references: when insertMany resolves, the references exist too

@@ -18,6 +18,7 @@ from s3db_backup.format.codec.js import (
     UNDEFINED,
     JSError,
     js_items,
+    js_keys,
     js_string,
     json_parse,
     json_stringify,
@@ -137,9 +138,12 @@ def _truncate(mapped: dict[str, Any], limit: int) -> dict[str, Any]:
             break
     final = total_size(result) + (_TRUNCATED_FLAG_BYTES if truncated else 0)
     while final > limit:
-        names = [k for k in result if k not in ("_v", "$truncated")]
+        names = [k for k in js_keys(result) if k not in ("_v", "$truncated")]
         if not names:
             break
+        if result[names[-1]] == "":
+            # s3db.js blanks the same (last) key again and again: its insert never returns.
+            raise MetadataLimitExceeded("truncate-data: s3db.js 21.6.2 loops forever on this record")
         result[names[-1]] = ""
         final = total_size(result) + _TRUNCATED_FLAG_BYTES
         truncated = True

@@ -17,7 +17,7 @@ from typing import Any
 
 from s3db_backup.archive.lines import StoredObject
 from s3db_backup.format.codec.behaviors import BEHAVIORS, MetadataLimitExceeded, compose, handle_get, split_insert
-from s3db_backup.format.codec.js import JSError, deep_copy, json_stringify, strip_undefined
+from s3db_backup.format.codec.js import UNDEFINED, JSError, deep_copy, json_stringify, strip_undefined
 from s3db_backup.format.codec.mapping import MappingError, version_map
 from s3db_backup.format.codec.metadata import (
     UnsupportedEncoding,
@@ -140,7 +140,8 @@ class ResourceCodec:
         current = self._usable(self.current, obj.key)
         allowed = set(spec.schema.map.values()) | INTERNAL_KEYS
         for key in obj.metadata:
-            if key not in allowed:
+            # update() also stores get()'s `_` internals (`_contentlength`, `_etag`, ...): s3db.js's own keys.
+            if key not in allowed and not key.startswith("_"):
                 raise UnrecognizedObject(f"metadata key {key!r} is not in version {version}'s layout", obj.key)
         try:
             metadata = {k: metadata_decode(v) for k, v in obj.metadata.items()}
@@ -172,6 +173,7 @@ class ResourceCodec:
         if not isinstance(record_id, str) or not record_id:
             raise ValueError("record has no string id")
         attributes = {k: v for k, v in deep_copy(record).items() if k != "id"}
+        _fill_validator_undefined(spec.schema.attributes, attributes)
         try:
             mapped = spec.schema.mapper(attributes, version)
         except JSError as exc:
@@ -198,6 +200,24 @@ class ResourceCodec:
     def partition_object(self, key: str, version: str) -> StoredObject:
         """A partition reference as s3db.js writes it: empty, metadata `_v` only."""
         return StoredObject(key=key, metadata={"_v": metadata_encode(version)}, content_type=OCTET_STREAM, body=b"")
+
+
+#: Types whose s3db.js validator alias has a custom check: fastest-validator assigns its result, so an absent
+#: optional field becomes a present `undefined`, stored as the text "undefined".
+_CUSTOM_CHECKED = {"json", "datetime", "dateonly", "cron", "locale", "country"}
+
+
+def _fill_validator_undefined(definitions: dict[str, Any], record: dict[str, Any]) -> None:
+    for name, definition in definitions.items():
+        if name.startswith("$$"):
+            continue
+        if isinstance(definition, dict):
+            if isinstance(record.get(name), dict):
+                _fill_validator_undefined(definition, record[name])
+            continue
+        base = definition.split("|", 1)[0] if isinstance(definition, str) else None
+        if base in _CUSTOM_CHECKED and name not in record:
+            record[name] = UNDEFINED
 
 
 def _json_or(text: str, fallback: Any) -> Any:
