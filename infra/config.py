@@ -41,6 +41,8 @@ class BackupConfig:
     """[retentionCount] Complete backups to keep; older ones are pruned after each backup."""
     map_concurrency: int = 8
     """[mapConcurrency] Units (resources, backup files) processed at once by each Map state."""
+    shard_concurrency: int = 8
+    """[shardConcurrency] Shards of one split unit exported at once (see backupOptions.shardRecords)."""
     backup_options: Mapping[str, Any] = field(default_factory=dict)
     """[backupOptions] Extra `options` of the scheduled backup input (e.g. {"partSizeMiB": 8})."""
     stack_name: str = "S3dbBackup"
@@ -83,6 +85,7 @@ _KEYS: dict[str, tuple[str, Any]] = {
     "timezone": ("timezone", str),
     "retentionCount": ("retention_count", int),
     "mapConcurrency": ("map_concurrency", int),
+    "shardConcurrency": ("shard_concurrency", int),
     "backupOptions": ("backup_options", _mapping),
     "stackName": ("stack_name", str),
     "kmsKeyArns": ("kms_key_arns", lambda v: _strings(v)),

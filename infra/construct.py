@@ -24,7 +24,7 @@ from infra.functions import BACKUP_FUNCTIONS, FUNCTIONS, RESTORE_FUNCTIONS, Back
 from infra.workflows import RetryPolicy, Workflow, backup_definition, restore_definition
 
 # Functions that read the source database (plan it, export it, copy its s3db.json into the manifest).
-SOURCE_READERS = ("PlanBackup", "ExportChunk", "WriteManifest")
+SOURCE_READERS = ("PlanBackup", "SplitUnit", "ExportChunk", "WriteManifest")
 # Functions that check / write the restore target.
 TARGET_READERS = ("PlanRestore",)
 TARGET_WRITERS = ("ImportChunk", "FinalizeRestore")
@@ -57,6 +57,7 @@ class S3dbBackup(Construct):
         retention_count: int = 7,
         backup_options: Mapping[str, Any] | None = None,
         map_concurrency: int = 8,
+        shard_concurrency: int = 8,
         retry: RetryPolicy | None = None,
         name_prefix: str = "S3dbBackup",
         code: lambda_.Code | None = None,
@@ -80,7 +81,9 @@ class S3dbBackup(Construct):
             timezone: time zone of the schedule; default "UTC".
             retention_count: complete backups kept (input option `retentionCount`); default 7.
             backup_options: more `options` of the scheduled input; default none.
-            map_concurrency: MaxConcurrency of every Map state; default 8.
+            map_concurrency: MaxConcurrency of every Map state over units or files; default 8.
+            shard_concurrency: MaxConcurrency of the Map over the shards of one split unit; default 8
+                (so up to map_concurrency x shard_concurrency ExportChunk invocations at once).
             retry: retries of the Lambda tasks; default `RetryPolicy()` (2 s, 6 attempts, rate 2).
             name_prefix: state machines are named `<name_prefix>-backup` / `-restore`; default "S3dbBackup".
             code: the functions' code; default the bundled project (`infra.bundling.project_code`).
@@ -136,7 +139,8 @@ class S3dbBackup(Construct):
             state_machine_name=f"{name_prefix}-backup",
             log_level=log_level,
             define=lambda scope: backup_definition(
-                scope, functions=pick(BACKUP_FUNCTIONS), map_concurrency=map_concurrency, retry=retry
+                scope, functions=pick(BACKUP_FUNCTIONS), map_concurrency=map_concurrency, retry=retry,
+                shard_concurrency=shard_concurrency,
             ),
         )
         self.restore = Workflow(

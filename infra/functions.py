@@ -1,4 +1,4 @@
-"""The ten Lambda functions of docs/architecture.md: one table, one construct that builds them.
+"""The eleven Lambda functions of docs/architecture.md: one table, one construct that builds them.
 
 All functions share one code asset (the engine `s3db_backup/`, the handlers `functions/` and the runtime
 dependencies), run on x86_64 / Python 3.12 and log, trace and emit metrics through Powertools.
@@ -53,6 +53,7 @@ def _chunk(id: str, module: str) -> FunctionSpec:
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(id="PlanBackup", module="plan_backup"),
+    FunctionSpec(id="SplitUnit", module="split_unit", timeout_seconds=CHUNK_TIMEOUT_SECONDS),
     _chunk("ExportChunk", "export_chunk"),
     FunctionSpec(id="WriteManifest", module="write_manifest"),
     FunctionSpec(id="PruneRetention", module="prune_retention"),
@@ -64,7 +65,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(id="FailRestore", module="fail_restore"),
 )
 
-BACKUP_FUNCTIONS = ("PlanBackup", "ExportChunk", "WriteManifest", "PruneRetention", "FailBackup")
+BACKUP_FUNCTIONS = ("PlanBackup", "SplitUnit", "ExportChunk", "WriteManifest", "PruneRetention", "FailBackup")
 RESTORE_FUNCTIONS = ("PlanRestore", "VerifyChunk", "ImportChunk", "FinalizeRestore", "FailRestore")
 
 
@@ -90,7 +91,7 @@ class BackupFunctions(Construct):
         """
         Args:
             code: the shared code asset (see `infra.bundling.project_code`).
-            specs: the function table; default FUNCTIONS (the ten functions of the contract).
+            specs: the function table; default FUNCTIONS (the eleven functions of the contract).
             architecture: default LAMBDA_ARCHITECTURE (x86_64, see infra.bundling).
             runtime: default Python 3.12.
             service_name: POWERTOOLS_SERVICE_NAME; default "s3db-backup".

@@ -41,6 +41,7 @@ class S3dbBackupStack(Stack):
             retention_count=config.retention_count,
             backup_options=config.backup_options,
             map_concurrency=config.map_concurrency,
+            shard_concurrency=config.shard_concurrency,
             name_prefix=config.stack_name,
             code=code,
             retry=retry,

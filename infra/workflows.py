@@ -109,16 +109,44 @@ def chunk_loop(
     done_name: str,
     function: lambda_.IFunction,
     retry: RetryPolicy,
+    then: sfn.IChainable | None = None,
 ) -> sfn.IChainable:
     """The body of a Map iteration: call `function` with `{"job", "cursor"}` until it answers `done`.
 
     The handler receives the whole state and returns `{"job", "cursor", "done"}`, which replaces the state;
     the next call resumes from that cursor. A missing `done` fails the iteration (States.Runtime).
+
+    Args:
+        then: where the loop goes once done (with the last answer as its state); None = the iteration ends.
     """
     task = invoke(scope, task_name, function, retry=retry)
-    done = sfn.Succeed(scope, done_name)
+    done = then if then is not None else sfn.Succeed(scope, done_name)
     choice = sfn.Choice(scope, choice_name).when(sfn.Condition.boolean_equals("$.done", True), done).otherwise(task)
     return task.next(choice)
+
+
+def shard_map(
+    scope: Construct,
+    id: str,
+    *,
+    max_concurrency: int,
+    iterator: sfn.IChainable,
+) -> sfn.Map:
+    """An inline Map over `$.shards` (SplitUnit's answer) whose iterations start from
+    `{"job": $.job, "shard": {"index", "count"}, "cursor": null}`; its result is discarded."""
+    step = sfn.Map(
+        scope,
+        id,
+        items_path="$.shards",
+        item_selector={
+            "job": sfn.JsonPath.object_at("$.job"),
+            "shard": sfn.JsonPath.object_at("$$.Map.Item.Value"),
+            "cursor": sfn.JsonPath.string_to_json("null"),
+        },
+        max_concurrency=max_concurrency,
+        result_path=sfn.JsonPath.DISCARD,
+    )
+    return step.item_processor(iterator)
 
 
 def chunk_map(
@@ -174,10 +202,27 @@ def backup_definition(
     functions: Mapping[str, lambda_.IFunction],
     map_concurrency: int,
     retry: RetryPolicy,
+    shard_concurrency: int = 8,
 ) -> sfn.IChainable:
-    """Plan -> Run(Export map -> WriteManifest -> Prune -> Result); failures -> MarkFailed -> Failed."""
+    """Plan -> Run(Export map -> WriteManifest -> Prune -> Result); failures -> MarkFailed -> Failed.
+
+    An Export iteration splits its unit (SplitUnit loop), then exports its shards in parallel (an inner
+    Map of ExportChunk loops); a unit below `shardRecords` keys is one shard, one file."""
     s = sfn.JsonPath.string_at
     plan = invoke(scope, "Plan", functions["PlanBackup"], retry=retry)
+    shards = shard_map(
+        scope,
+        "Shards",
+        max_concurrency=shard_concurrency,
+        iterator=chunk_loop(
+            scope,
+            task_name="ExportChunk",
+            choice_name="Done?",
+            done_name="ShardDone",
+            function=functions["ExportChunk"],
+            retry=retry,
+        ),
+    )
     export = chunk_map(
         scope,
         "Export",
@@ -185,11 +230,12 @@ def backup_definition(
         max_concurrency=map_concurrency,
         iterator=chunk_loop(
             scope,
-            task_name="ExportChunk",
-            choice_name="Done?",
-            done_name="UnitDone",
-            function=functions["ExportChunk"],
+            task_name="SplitUnit",
+            choice_name="Split?",
+            done_name="UnitSplit",
+            function=functions["SplitUnit"],
             retry=retry,
+            then=shards,
         ),
     )
     write_manifest = invoke(

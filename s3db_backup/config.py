@@ -35,6 +35,9 @@ class Settings:
     kmsKeyId: str = ""
     #: Secrets Manager secret (ARN or name) holding the passphrase; empty: env S3DB_BACKUP_PASSPHRASE.
     passphraseSecret: str = ""
+    #: Keys per shard: a unit (a resource's records, its other objects) with more keys is split from its
+    #: listing into shards exported in parallel, each its own file.
+    shardRecords: int = 500_000
     #: Complete backups kept by the retention pruner (keep the last N).
     retentionCount: int = 7
 
@@ -75,6 +78,8 @@ class Settings:
             problems.append(f"encryption must be one of {', '.join(PROVIDERS)}")
         if self.encryption == "kms" and not self.kmsKeyId:
             problems.append("encryption=kms needs kmsKeyId")
+        if self.shardRecords < 1:
+            problems.append("shardRecords must be at least 1")
         if self.retentionCount < 1:
             problems.append("retentionCount must be at least 1")
         if problems:

@@ -48,6 +48,9 @@ class FileInfo:
     rawBytes: int
     parts: list[PartInfo] = field(default_factory=list)
     retries: int = 0
+    #: Index of this file among the shards of a split unit (None: the unit is one file), and their count.
+    shard: int | None = None
+    shards: int = 1
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FileInfo:

@@ -6,6 +6,7 @@ a crash (before or after an UploadPart) cannot duplicate or lose a record.
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from s3db_backup.errors import StoreError
 from s3db_backup.export.cursor import ExportCursor
 from s3db_backup.export.parts import PartWriter
 from s3db_backup.export.reader import Getter, OrderedFetcher, boto3_getter, list_page, list_subdirs
+from s3db_backup.export.split import read_shard_plan
 from s3db_backup.export.units import Scope, Unit, root_of, scopes_for
 from s3db_backup.format import layout
 from s3db_backup.locations import S3Location
@@ -33,15 +35,20 @@ class ExportJob:
     store: S3Location
     unit: Unit
     settings: Settings
+    shard: int | None = None  # index of this shard in its unit; None: the unit was not split
+    shards: int = 1
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExportJob:
+        shard = data.get("shard") or {}
         return cls(
             backup_id=data["backupId"],
             source=S3Location.parse(data["source"]),
             store=S3Location.parse(data["store"]),
             unit=Unit.from_dict(data["unit"]),
             settings=Settings.from_dict(data.get("settings")),
+            shard=shard.get("index"),
+            shards=int(shard.get("count", 1)),
         )
 
     @property
@@ -50,7 +57,9 @@ class ExportJob:
 
     @property
     def file_key(self) -> str:
-        return self.unit.file_key(CODECS[self.settings.compression], self.settings.encryption != "none")
+        """A unit exported as one shard keeps the plain name (`users.jsonl.gz`)."""
+        return self.unit.file_key(CODECS[self.settings.compression], self.settings.encryption != "none",
+                                  shard=self.shard if self.shards > 1 else None)
 
     @property
     def work_name(self) -> str:
@@ -76,12 +85,7 @@ def export_chunk(
     _check_still_running(s3, job)
     codec = CODECS[job.settings.compression]
     cipher = _cipher(s3, job)
-    if cursor_data is None:
-        root = root_of(job.unit)
-        subdirs = list_subdirs(s3, job.source, root) if root is not None else []
-        cursor = ExportCursor(scopes=[s.to_list() for s in scopes_for(job.unit, subdirs)])
-    else:
-        cursor = ExportCursor.from_dict(cursor_data)
+    cursor = _first_cursor(s3, job) if cursor_data is None else ExportCursor.from_dict(cursor_data)
     cursor.seq += 1
     retries_before = retries_so_far(s3)
 
@@ -117,6 +121,28 @@ def export_chunk(
     cursor.phase = "complete"
     settle()
     return {"job": job_data, "cursor": cursor.to_dict(), "done": False}
+
+
+def _first_cursor(s3: Any, job: ExportJob) -> ExportCursor:
+    """Where a unit (or one shard of it, as SplitUnit cut it) starts and ends."""
+    if job.shard is None:
+        root = root_of(job.unit)
+        subdirs = list_subdirs(s3, job.source, root) if root is not None else []
+        return ExportCursor(scopes=[s.to_list() for s in scopes_for(job.unit, subdirs)])
+    plan = read_shard_plan(s3, job.paths, job.unit, job.settings, "export")
+    if plan.count != job.shards or not 0 <= job.shard < plan.count:
+        raise StoreError(
+            f"shard {job.shard} of {job.shards} does not match the split of {job.unit.kind}:{job.unit.resource}",
+            description=f"SplitUnit cut this unit into {plan.count} shard(s).",
+            operation="export", backupId=job.backup_id,
+        )
+    start, end = plan.bounds(job.shard)
+    return ExportCursor(
+        scopes=plan.scopes,
+        scope=int(start[0]) if start else 0,
+        after=str(start[1]) if start else None,
+        until=list(end) if end else None,
+    )
 
 
 def _check_still_running(s3: Any, job: ExportJob) -> None:
@@ -160,7 +186,8 @@ def _walk(
     listed = False  # a chunk always lists at least once, so every invocation makes progress
     fetcher = OrderedFetcher(getter, job.settings.concurrency)
     try:
-        while cursor.scope < len(cursor.scopes):
+        until = cursor.until
+        while cursor.scope < len(cursor.scopes) and (until is None or cursor.scope <= until[0]):
             scope = Scope.from_list(cursor.scopes[cursor.scope])
             token: str | None = None
             while True:
@@ -168,9 +195,14 @@ def _walk(
                     return True
                 page = list_page(s3, job.source, scope, cursor.after, token)
                 listed = True
-                budget = max_lines - written if max_lines else len(page.keys)
+                keys, past_end = page.keys, False
+                if until is not None and cursor.scope == until[0]:
+                    # Keys list in UTF-8 byte order, which is code point order: str comparison agrees.
+                    cut = bisect.bisect_right(keys, until[1])
+                    keys, past_end = keys[:cut], cut < len(keys)
+                budget = max_lines - written if max_lines else len(keys)
                 consumed = 0
-                for key, obj in fetcher.fetch_in_order(page.keys[:budget]):
+                for key, obj in fetcher.fetch_in_order(keys[:budget]):
                     if obj is None:
                         cursor.counts.vanished += 1
                     else:
@@ -182,8 +214,10 @@ def _walk(
                         writer.upload_part()
                     if clock() >= deadline:
                         break
-                if consumed < len(page.keys):
+                if consumed < len(keys):
                     return True  # stopped inside the page; resume after cursor.after
+                if past_end:
+                    return False  # the next key belongs to the next shard
                 cursor.after = page.resume_after
                 if not page.truncated:
                     break
@@ -220,6 +254,8 @@ def _done(s3: Any, job: ExportJob, cursor: ExportCursor, facts: dict[str, Any] |
             "kind": job.unit.kind,
             "resource": job.unit.resource,
             "compression": job.settings.compression,
+            "shard": job.shard if job.shards > 1 else None,
+            "shards": job.shards,
             **counts.__dict__,
             **facts,
         },

@@ -27,6 +27,7 @@ class ExportCursor:
     scopes: list[list[Any]]  # [[prefix, shallow], ...] relative to the source prefix
     scope: int = 0  # index of the scope being walked
     after: str | None = None  # last relative key written (or skipped past) in that scope
+    until: list[Any] | None = None  # a shard's last position [scope, key], inclusive; None: to the end
     part: int = 1  # next part number
     uploadId: str | None = None
     spill: str | None = None  # key of the parked frame the next chunk starts from

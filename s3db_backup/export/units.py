@@ -15,6 +15,7 @@ from s3db_backup.format import layout
 Kind = Literal["records", "objects", "unscoped"]
 OBJECTS_DIR = "_objects"
 ENCRYPTED_SUFFIX = ".enc"
+SHARD_NAME = "shard-{:05d}"
 
 
 @dataclass(frozen=True)
@@ -29,15 +30,19 @@ class Unit:
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "resource": self.resource}
 
-    def file_key(self, codec: Codec, encrypted: bool = False) -> str:
+    def file_key(self, codec: Codec, encrypted: bool = False, shard: int | None = None) -> str:
         """The file's key relative to the backup folder; no two units can collide. Encrypted files end in
-        `.enc` (`users.jsonl.gz.enc`): they are no longer what the codec's extension promises."""
+        `.enc` (`users.jsonl.gz.enc`): they are no longer what the codec's extension promises. Shards of a
+        split unit go to a folder named after the unsharded file (`users/shard-00000.jsonl.gz`); resource
+        names never hold a '/' (it would end the `resource=<name>/` folder), so no resource file collides."""
         ext = codec.extension + (ENCRYPTED_SUFFIX if encrypted else "")
         if self.kind == "records":
-            return f"{self.resource}{ext}"
-        if self.kind == "objects":
-            return f"{OBJECTS_DIR}/resource={self.resource}{ext}"
-        return f"{OBJECTS_DIR}/prefix{ext}"
+            base = f"{self.resource}"
+        elif self.kind == "objects":
+            base = f"{OBJECTS_DIR}/resource={self.resource}"
+        else:
+            base = f"{OBJECTS_DIR}/prefix"
+        return f"{base}{ext}" if shard is None else f"{base}/{SHARD_NAME.format(shard)}{ext}"
 
 
 @dataclass(frozen=True)

@@ -48,9 +48,9 @@ def test_two_standard_state_machines_with_logs_and_tracing(app_template, config)
         assert props["LoggingConfiguration"]["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]
 
 
-def test_ten_functions_on_x86_64_python312(app_template):
+def test_eleven_functions_on_x86_64_python312(app_template):
     functions = resources(app_template, "AWS::Lambda::Function")
-    assert len(functions) == 10
+    assert len(functions) == 11
     by_handler = {f["Properties"]["Handler"]: f["Properties"] for f in functions.values()}
     assert sorted(by_handler) == sorted(spec.handler for spec in FUNCTIONS)
     for spec in FUNCTIONS:
@@ -61,7 +61,7 @@ def test_ten_functions_on_x86_64_python312(app_template):
         assert props["TracingConfig"] == {"Mode": "Active"}
         assert props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "s3db-backup"
     chunks = {spec.id for spec in FUNCTIONS if spec.timeout_seconds == 900}
-    assert chunks == {"ExportChunk", "VerifyChunk", "ImportChunk"}
+    assert chunks == {"SplitUnit", "ExportChunk", "VerifyChunk", "ImportChunk"}
     # one shared code asset
     assert len({json.dumps(f["Properties"]["Code"], sort_keys=True) for f in functions.values()}) == 1
 

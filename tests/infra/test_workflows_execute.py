@@ -51,8 +51,20 @@ def chunk_handler(calls_per_unit: int, *, fail_at: tuple[str, int] | None = None
     return handler
 
 
-def backup_handlers(**export_options: Any) -> dict[str, Any]:
+def split_handler(shards: dict[str, int]) -> Any:
+    """SplitUnit answering at once with `shards[resource]` shards (default 1)."""
+
+    def handler(event: dict[str, Any]) -> dict[str, Any]:
+        count = shards.get(event["job"]["unit"]["resource"], 1)
+        return {"job": event["job"], "cursor": None, "done": True,
+                "shards": [{"index": i, "count": count} for i in range(count)]}
+
+    return handler
+
+
+def backup_handlers(shards: dict[str, int] | None = None, **export_options: Any) -> dict[str, Any]:
     return {
+        "SplitUnit": split_handler(shards or {}),
         "PlanBackup": lambda event: {
             "backupId": BACKUP_ID,
             "source": event["source"],
@@ -136,7 +148,7 @@ def test_backup_visits_every_unit_and_loops_until_done():
         # the first call starts from null; each next call resumes from the cursor the last one returned
         assert seen == [None, {"calls": 1, "key": f"{name}/1"}, {"calls": 2, "key": f"{name}/2"}]
     first = recorder.of("ExportChunk")[0].event
-    assert set(first) == {"job", "cursor"}
+    assert set(first) == {"job", "shard", "cursor"} and first["shard"] == {"index": 0, "count": 1}
     assert first["job"]["backupId"] == BACKUP_ID
     assert first["job"]["settings"] == {"partSizeMiB": 8, "compression": "gzip"}
     assert {first["job"]["source"], first["job"]["store"]} == {SOURCE, STORE}
@@ -150,6 +162,22 @@ def test_backup_visits_every_unit_and_loops_until_done():
     export_seqs = [call.seq for call in recorder.of("ExportChunk")]
     assert max(export_seqs) < recorder.of("WriteManifest")[0].seq < recorder.of("PruneRetention")[0].seq
     assert recorder.of("FailBackup") == []
+
+
+def test_each_unit_is_split_and_every_shard_runs_its_own_chunk_loop():
+    with local_step_functions(backup_handlers(shards={"users": 3})) as (sfn, recorder):
+        result = sfn.run("backup", BACKUP_INPUT)
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert sorted(c.event["job"]["unit"]["resource"] for c in recorder.of("SplitUnit")) == sorted(RESOURCES)
+    starts = [c.event for c in recorder.of("ExportChunk") if c.event["cursor"] is None]
+    users = sorted(e["shard"]["index"] for e in starts if e["job"]["unit"]["resource"] == "users")
+    assert users == [0, 1, 2]
+    assert len(unit_calls(recorder, "ExportChunk")["users"]) == 3 * EXPORT_CALLS_PER_UNIT
+    split_seqs = [c.seq for c in recorder.of("SplitUnit") if c.event["job"]["unit"]["resource"] == "users"]
+    first_users_export = min(c.seq for c in recorder.of("ExportChunk")
+                             if c.event["job"]["unit"]["resource"] == "users")
+    assert max(split_seqs) < first_users_export
 
 
 def test_backup_error_is_not_retried_and_marks_the_backup_failed():

@@ -57,6 +57,26 @@ def test_backup_and_restore_through_the_state_machines(s3: Any, session: Any, bu
     assert snapshot_objects(s3, db, "copy") == before
 
 
+def test_large_units_are_split_and_their_shards_exported_by_the_inner_map(s3: Any, session: Any,
+                                                                          buckets: tuple[str, str]) -> None:
+    db, store = buckets
+    write_fake_database(s3, db, "app", records=80)
+    calls: list[str] = []
+    backup = run_backup(s3, source=f"s3://{db}/app", store=f"s3://{store}/b",
+                        options={"shardRecords": 30, "chunkMaxLines": 20},
+                        progress=lambda fn, *_: calls.append(fn), session=session)
+    assert backup.output["records"] == 96
+    assert calls.count("SplitUnit") == 5  # one per unit: 2 resources x (records, objects) + unscoped
+    manifest = json.loads(s3.get_object(Bucket=store, Key=f"b/{backup.output['backupId']}/s3db.json")["Body"].read())
+    assert manifest["resources"]["users"]["exportFiles"] == [f"users/shard-{i:05d}.jsonl.gz" for i in range(3)]
+    assert manifest["resources"]["users"]["recordCount"] == 80
+
+    restored = run_restore(s3, backup_id=backup.output["backupId"], store=f"s3://{store}/b",
+                           target=f"s3://{db}/copy")
+    assert restored.output["records"] == 96
+    assert snapshot_objects(s3, db, "copy") == snapshot_objects(s3, db, "app")
+
+
 def test_failure_marks_the_backup_failed_and_reports_the_backup_error(s3: Any, buckets: tuple[str, str]) -> None:
     db, store = buckets
     with pytest.raises(SourceError) as err:

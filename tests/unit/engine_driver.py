@@ -11,6 +11,7 @@ from typing import Any
 from s3db_backup.export.chunk import export_chunk
 from s3db_backup.export.manifest_writer import write_manifest
 from s3db_backup.export.plan import plan_backup
+from s3db_backup.export.split import split_unit
 from s3db_backup.restore.chunk import import_chunk, verify_chunk
 from s3db_backup.restore.finalize import finalize_restore
 from s3db_backup.restore.plan import plan_restore
@@ -34,7 +35,11 @@ def backup(s3: Any, source: str, store: str, **options: Any) -> tuple[dict[str, 
     calls = {}
     for unit in plan["units"]:
         job = {k: plan[k] for k in ("backupId", "source", "store", "settings")} | {"unit": unit}
-        n, _ = run_loop(export_chunk, s3, job)
+        _, split = run_loop(split_unit, s3, job)
+        n = 0
+        for shard in split["shards"]:  # the shard Map: {"job", "shard", "cursor": null}
+            m, _ = run_loop(export_chunk, s3, job | {"shard": shard})
+            n += m
         calls[f"{unit['kind']}:{unit['resource']}"] = n
     result = write_manifest(s3, backup_id=plan["backupId"], store=store)
     return result, calls
