@@ -111,11 +111,25 @@ def cmd_backup(args: argparse.Namespace) -> int:
     out = result.output
     payload = {"backupId": out.get("backupId"), "status": "completed", "records": out.get("records", 0),
                "bytes": out.get("bytes", 0), "store": args.store, "source": args.source,
-               "seconds": round(result.seconds, 3)}
+               "seconds": round(result.seconds, 3), **_backup_counts(client, args.store, out.get("backupId"))}
     rate = payload["records"] / result.seconds if result.seconds else 0.0
+    kept = (f"; {payload['unrecognized']:,} unrecognized objects kept as stored"
+            if payload.get("unrecognized") else "")
     _emit(args, payload, f"backup {payload['backupId']} completed: {payload['records']:,} records, "
-          f"{payload['bytes']:,} bytes in {result.seconds:.1f} s ({rate:,.0f} records/s)")
+          f"{payload['bytes']:,} bytes in {result.seconds:.1f} s ({rate:,.0f} records/s){kept}")
     return EXIT_OK
+
+
+def _backup_counts(client: Any, store: str, backup_id: str | None) -> dict[str, int]:
+    """Counts the state machine's small output leaves out, from the manifest: objects backed up as stored because
+    nothing could read them (`unrecognized`) and objects deleted while the backup ran (`vanished`)."""
+    from s3db_backup.catalog import BackupPaths, read_manifest
+    from s3db_backup.locations import S3Location
+
+    if not backup_id:
+        return {}
+    totals = read_manifest(client, BackupPaths(S3Location.parse(store), backup_id), "backup").totals
+    return {name: int(totals.get(name, 0)) for name in ("objects", "unrecognized", "vanished")}
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import bisect
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from s3db_backup.archive.crypto import PartCipher, open_cipher
 from s3db_backup.archive.frames import CODECS
-from s3db_backup.archive.lines import encode_line
+from s3db_backup.archive.records import ResourceCodecs, backup_line
 from s3db_backup.catalog import BackupPaths, read_json, write_json
 from s3db_backup.config import Settings
 from s3db_backup.errors import StoreError
@@ -229,19 +230,44 @@ def _walk(
         fetcher.close()
 
 
-def _write(job: ExportJob, cursor: ExportCursor, writer: PartWriter, key: str, obj: Any) -> None:
+#: The codecs of each chunk invocation, keyed by its PartWriter (one per invocation): built on first use, so
+#: the source schema is read once per invocation and never for units without records.
+_INVOCATION_CODECS: weakref.WeakKeyDictionary[PartWriter, ResourceCodecs] = weakref.WeakKeyDictionary()
+
+
+def _codecs_for(job: ExportJob, writer: PartWriter) -> ResourceCodecs:
+    codecs = _INVOCATION_CODECS.get(writer)
+    if codecs is None:
+        from s3db_backup.export.plan import SOURCE_SCHEMA
+
+        raw = writer.s3.get_object(Bucket=job.store.bucket, Key=job.paths.work(SOURCE_SCHEMA))["Body"].read()
+        codecs = ResourceCodecs.from_text(raw.decode("utf-8"))
+        _INVOCATION_CODECS[writer] = codecs
+    return codecs
+
+
+def _write(job: ExportJob, cursor: ExportCursor, writer: PartWriter, key: str, obj: Any,
+           codecs: ResourceCodecs | None = None) -> None:
+    """Write one object's line: records decoded where the line provably restores them (archive/records.py),
+    everything else as stored. `codecs` defaults to the invocation's, loaded from the backup's source schema.
+
+    `unrecognized` counts objects kept as stored because nothing reads them: keys outside the s3db.js layout,
+    and records the codec could not decode (those still count as records: they restore like any other)."""
     info = layout.classify(key)
     record_id = info.record_id if info.kind == "record" and job.unit.kind == "records" else None
-    line = encode_line(obj, record_id)
-    writer.add(line, key)
+    codec = None
+    if record_id is not None:
+        codec = (codecs or _codecs_for(job, writer)).get(info.resource)
+    built = backup_line(obj, record_id, codec)
+    writer.add(built.data, key)
     counts = cursor.counts
     counts.lines += 1
-    counts.rawBytes += len(line)
+    counts.rawBytes += len(built.data)
     if record_id is not None:
         counts.records += 1
     else:
         counts.objects += 1
-    if info.kind == "other":
+    if info.kind == "other" or (record_id is not None and not built.decoded):
         counts.unrecognized += 1
 
 

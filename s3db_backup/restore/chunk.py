@@ -1,8 +1,10 @@
 """VerifyChunk and ImportChunk: walk one backup file part by part from a small cursor.
 
-Verify proves every part (size, sha256, frames, line count, every line parses) before Import writes a
-single object, so a damaged backup writes nothing to the target. Import puts each object back exactly as
-stored; without `overwrite` it uses a conditional write (If-None-Match: *) so an existing object is kept.
+Verify proves every part (size, sha256, frames, line count, every line parses and gives back its object)
+before Import writes a single object, so a damaged backup writes nothing to the target. Import puts each
+object back exactly as stored: a record line goes through the s3db.js encoder (with the stored parts the line
+kept), a stored line as it is; without `overwrite` it uses a conditional write (If-None-Match: *) so an
+existing object is kept.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from botocore.exceptions import ClientError
 from s3db_backup.archive.crypto import PartCipher, open_cipher
 from s3db_backup.archive.lines import StoredObject, decode_line
 from s3db_backup.archive.manifest import FileInfo
+from s3db_backup.archive.records import ResourceCodecs, restore_object
 from s3db_backup.catalog import BackupPaths, read_manifest, write_json
 from s3db_backup.config import Settings
 from s3db_backup.errors import IntegrityError
+from s3db_backup.format.codec import ResourceCodec
 from s3db_backup.locations import S3Location
 from s3db_backup.restore.parts import check_file_size, read_part
 from s3db_backup.restore.plan import restore_dir
@@ -56,8 +60,9 @@ class RestoreJob:
     def file(self, s3: Any) -> FileInfo:
         return self.open(s3)[0]
 
-    def open(self, s3: Any) -> tuple[FileInfo, PartCipher | None]:
-        """The file's manifest entry and, for an encrypted backup, its cipher (key re-created, never stored)."""
+    def open(self, s3: Any) -> tuple[FileInfo, PartCipher | None, ResourceCodec | None]:
+        """The file's manifest entry; for an encrypted backup, its cipher (key re-created, never stored); for
+        a records file, the codec of its resource from the source schema the manifest holds."""
         manifest = read_manifest(s3, self.paths)
         try:
             file = manifest.file(self.file_key)
@@ -66,7 +71,8 @@ class RestoreJob:
                                  backupId=self.backup_id) from None
         cipher = open_cipher(manifest.encryption, self.backup_id, passphrase_secret=self.settings.passphraseSecret,
                              operation="restore")
-        return file, cipher
+        codec = ResourceCodecs.from_text(manifest.sourceSchema).get(file.resource) if file.kind == "records" else None
+        return file, cipher, codec
 
 
 def verify_chunk(
@@ -74,7 +80,7 @@ def verify_chunk(
     clock: Callable[[], float] = time.monotonic,
 ) -> dict[str, Any]:
     job = RestoreJob.from_dict(job_data)
-    file, cipher = job.open(s3)
+    file, cipher, codec = job.open(s3)
     state = dict(cursor or {"part": 0, "lines": 0, "seq": 0})
     state["seq"] += 1
     if state["part"] == 0:
@@ -86,10 +92,10 @@ def verify_chunk(
         part = file.parts[state["part"]]
         for number, line in enumerate(read_part(s3, job.paths, file, part, "verify", cipher), 1):
             try:
-                decode_line(line)
+                restore_object(decode_line(line), codec)
             except (ValueError, TypeError) as exc:
                 raise IntegrityError(
-                    f"line {number} of part {part.number} of {file.key} is not a backup line",
+                    f"line {number} of part {part.number} of {file.key} is not a restorable backup line",
                     description=str(exc), operation="verify", backupId=job.backup_id, file=file.key,
                 ) from exc
         state["lines"] += part.lines
@@ -106,7 +112,7 @@ def import_chunk(
     clock: Callable[[], float] = time.monotonic,
 ) -> dict[str, Any]:
     job = RestoreJob.from_dict(job_data)
-    file, cipher = job.open(s3)
+    file, cipher, codec = job.open(s3)
     state = dict(cursor or {"part": 0, "line": 0, "seq": 0,
                             "counts": {"records": 0, "objects": 0, "skipped": 0, "bytes": 0}})
     state["seq"] += 1
@@ -123,8 +129,9 @@ def import_chunk(
                 if started and (clock() >= deadline or (max_lines and started >= max_lines)):
                     stop = True
                     break
-                record_id, obj = decode_line(line)
-                pending.append(pool.submit(_put, s3, job, obj, record_id is not None))
+                parsed = decode_line(line)
+                obj = restore_object(parsed, codec)
+                pending.append(pool.submit(_put, s3, job, obj, parsed.record_id is not None))
                 if len(pending) >= job.settings.concurrency:
                     _account(state, pending.popleft().result())
                     done_lines += 1

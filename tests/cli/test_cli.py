@@ -58,6 +58,7 @@ def test_backup_list_restore_with_json(world: dict[str, str]) -> None:
     result = one_json(backup.stdout)
     assert {"backupId", "status", "records", "bytes"} <= set(result)
     assert result["status"] == "completed" and result["records"] == 48 and result["bytes"] > 0
+    assert result["unrecognized"] == 2  # plugin=cache/entry-1 and loose.txt: backed up as stored, reported
 
     listed = cli("list", "--store", store, "--json", endpoint=world["endpoint"])
     assert listed.returncode == 0, listed.stderr

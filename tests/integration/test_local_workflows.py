@@ -91,14 +91,14 @@ def test_a_failure_inside_the_map_runs_the_catch_and_cleans_up(s3: Any, buckets:
     write_fake_database(s3, db, "app", records=10)
     import s3db_backup.export.chunk as chunk
 
-    real = chunk.encode_line
+    real = chunk.backup_line
 
-    def broken(obj: Any, record_id: Any) -> bytes:
+    def broken(obj: Any, record_id: Any, codec: Any) -> Any:
         if obj.key.startswith("resource=notes/"):
             raise IntegrityError("simulated failure", operation="export")
-        return real(obj, record_id)
+        return real(obj, record_id, codec)
 
-    monkeypatch.setattr(chunk, "encode_line", broken)
+    monkeypatch.setattr(chunk, "backup_line", broken)
     with pytest.raises(IntegrityError, match="simulated failure"):
         run_backup(s3, source=f"s3://{db}/app", store=f"s3://{store}")
     [entry] = list_backups(s3, S3Location.parse(f"s3://{store}"))

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from s3db_backup.archive.frames import CODECS, GZIP, empty_file
-from s3db_backup.archive.lines import StoredObject, decode_line, encode_line
+from s3db_backup.archive.lines import StoredLine, StoredObject, decode_line, encode_line
 from s3db_backup.format.layout import classify
 
 header_text = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40)
@@ -30,7 +30,7 @@ objects = st.builds(
 def test_a_line_decodes_to_the_object_it_encodes(obj: StoredObject, record_id: str | None) -> None:
     line = encode_line(obj, record_id)
     assert line.endswith(b"\n") and line.count(b"\n") == 1  # one object, one line, whatever the body
-    assert decode_line(line) == (record_id, obj)
+    assert decode_line(line) == StoredLine(record_id, obj)
 
 
 def test_text_bodies_stay_readable_and_binary_bodies_are_marked() -> None:
