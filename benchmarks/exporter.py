@@ -1,6 +1,6 @@
 """One backup in a process of its own, so its CPU time and peak RSS are the exporter's alone. Runs the
-engine the way the workflow does (plan, every unit's chunk loop with up to 8 units at once, manifest)
-without the local Step Functions emulation, whose overhead does not exist on AWS.
+engine the way the workflow does (plan; up to 8 units at once, each split then its shards' chunk loops;
+manifest) without the local Step Functions emulation, whose overhead does not exist on AWS.
 
     python -m benchmarks.exporter --endpoint URL --source s3://B/P --store s3://B/P [--compression gzip]
         [--get obstore|boto3] [--concurrency 16]
@@ -24,6 +24,7 @@ from s3db_backup.export.chunk import export_chunk
 from s3db_backup.export.manifest_writer import write_manifest
 from s3db_backup.export.obstore_getter import obstore_getter
 from s3db_backup.export.plan import plan_backup
+from s3db_backup.export.split import split_unit
 from s3db_backup.locations import S3Location
 from s3db_backup.s3client import make_s3_client
 
@@ -46,13 +47,19 @@ def main() -> None:
     plan = plan_backup(s3, source=args.source, store=args.store,
                        options={"compression": args.compression, "concurrency": args.concurrency})
 
-    def run_unit(unit: dict[str, Any]) -> None:
-        job = {k: plan[k] for k in ("backupId", "source", "store", "settings")} | {"unit": unit}
+    def loop(step: Any, job: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         state: dict[str, Any] = {"job": job, "cursor": None, "done": False}
         while not state["done"]:
-            state = export_chunk(s3, state["job"], state["cursor"], deadline=float("inf"), getter=getter)
+            state = step(s3, state["job"], state["cursor"], deadline=float("inf"), **kwargs)
+        return state
 
-    with ThreadPoolExecutor(8) as pool:
+    def run_unit(unit: dict[str, Any]) -> None:
+        job = {k: plan[k] for k in ("backupId", "source", "store", "settings")} | {"unit": unit}
+        shards = loop(split_unit, job)["shards"]
+        with ThreadPoolExecutor(8) as shard_pool:  # the workflow's inner Map (shardConcurrency 8)
+            list(shard_pool.map(lambda shard: loop(export_chunk, job | {"shard": shard}, getter=getter), shards))
+
+    with ThreadPoolExecutor(8) as pool:  # the workflow's Map over units (mapConcurrency 8)
         list(pool.map(run_unit, plan["units"]))
     result = write_manifest(s3, backup_id=plan["backupId"], store=args.store)
     seconds, cpu = time.monotonic() - started, _cpu() - cpu0
@@ -61,9 +68,23 @@ def main() -> None:
                           ["Body"].read())
     sys.stdout.write(json.dumps({
         "seconds": seconds, "cpuSeconds": cpu,
-        "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peakRssMiB": peak_rss_mib(),
         "records": result["records"], "bytes": result["bytes"], "rawBytes": manifest["totals"]["rawBytes"],
     }) + "\n")
+
+
+def peak_rss_mib() -> float:
+    """This process's own peak RSS: VmHWM of its address space. Not ru_maxrss: Linux carries the parent's
+    high-water mark into a child started with vfork+exec (as subprocess does), so a child's ru_maxrss
+    reports the benchmark driver's peak, not its own (it made every size look like the largest)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _cpu() -> float:

@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--exclude", type=_csv, help="skip these resources (comma-separated, * patterns)")
     b.add_argument("--part-size-mib", type=float, help="multipart part size in MiB (8; at least 5)")
     b.add_argument("--retention", type=int, help="complete backups to keep (7)")
+    b.add_argument("--shard-records", type=int,
+                   help="split a resource with more keys into parallel shards of this many keys (500000)")
     b.add_argument("--compression", choices=["gzip", "zstd", "brotli", "deflate", "none"],
                    help="codec of the backup files (gzip)")
     b.add_argument("--encryption", choices=["none", "kms", "passphrase"],
@@ -80,7 +82,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     names = {"concurrency": "concurrency", "chunk_max_lines": "chunkMaxLines", "part_size_mib": "partSizeMiB",
              "retention": "retentionCount", "resources": "resources", "exclude": "exclude",
              "compression": "compression", "encryption": "encryption", "kms_key_id": "kmsKeyId",
-             "passphrase_secret": "passphraseSecret"}
+             "passphrase_secret": "passphraseSecret", "shard_records": "shardRecords"}
     return {key: getattr(args, attr) for attr, key in names.items() if getattr(args, attr, None) is not None}
 
 

@@ -53,9 +53,14 @@ def test_help_lists_the_commands() -> None:
 
 def test_backup_list_restore_with_json(world: dict[str, str]) -> None:
     source, store = f"s3://{world['db']}/app", f"s3://{world['store']}/b"
-    backup = cli("backup", "--source", source, "--store", store, "--json", endpoint=world["endpoint"])
+    backup = cli("backup", "--source", source, "--store", store, "--shard-records", "15", "--json",
+                 endpoint=world["endpoint"])
     assert backup.returncode == 0, backup.stderr
     result = one_json(backup.stdout)
+    s3 = boto3.client("s3", endpoint_url=world["endpoint"], aws_access_key_id=DEFAULT_ACCESS_KEY,
+                      aws_secret_access_key=DEFAULT_SECRET_KEY, region_name="us-east-1")
+    manifest = json.loads(s3.get_object(Bucket=world["store"], Key=f"b/{result['backupId']}/s3db.json")["Body"].read())
+    assert len(manifest["resources"]["users"]["exportFiles"]) == 3  # 40 records, shards of 15 keys
     assert {"backupId", "status", "records", "bytes"} <= set(result)
     assert result["status"] == "completed" and result["records"] == 48 and result["bytes"] > 0
     assert result["unrecognized"] == 2  # plugin=cache/entry-1 and loose.txt: backed up as stored, reported
