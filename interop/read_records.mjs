@@ -2,13 +2,18 @@
 //
 //   node read_records.mjs --connection <s3db connection string> [--resources a,b]
 //
-// stdout: one JSON line {"<resource>": {"<id>": {"record": <get() without "_" keys>, "v": <_v>,
+// stdout: one JSON line {"<resource>": {"<id>": {"record": <get() without its internals (INTERNALS)>, "v": <_v>,
 //                                                "error": <message if get() threw>}}}
-// JSON.stringify turns undefined members into nothing and NaN into null, as the codec's decoded records do.
+// JSON.stringify turns undefined members into nothing and NaN into null, as the codec's decoded records do;
+// Buffers (buffer/bits attributes) become {"buffer": <base64>}.
 import { openDatabase, parseArgs, run } from './lib.mjs';
 
 const USAGE = 'node read_records.mjs --connection <conn> [--resources a,b]';
 const PAGE = 1000;
+// What get() sets on every record (hydrateObject, applyVersionMapping); any other key is record data, even one
+// starting with "_" (body-only's get() returns a body's "_" keys unfiltered).
+const INTERNALS = new Set(['_contentLength', '_lastModified', '_hasContent', '_mimeType', '_etag', '_v', '_versionId',
+  '_expiresAt', '_definitionHash', '_originalVersion', '_versionMapped']);
 
 function canonical(value) {
   if (Array.isArray(value)) return value.map(canonical);
@@ -42,7 +47,7 @@ async function main() {
         try {
           const got = await resource.get(id);
           const visible = {};
-          for (const [key, value] of Object.entries(got)) if (!key.startsWith('_')) visible[key] = value;
+          for (const [key, value] of Object.entries(got)) if (!INTERNALS.has(key)) visible[key] = value;
           records[id] = { record: canonical(visible), v: got._v };
         } catch (err) {
           records[id] = { error: String(err?.message ?? err) };

@@ -281,6 +281,79 @@ const SIZED_ATTRIBUTES = { title: 'string|required', body: 'string|optional', n:
 const TRUNCATE_ATTRIBUTES = { title: 'string|required', n: 'number|integer|optional', flag: 'boolean|optional',
   body: 'string|optional' };
 
+// Types s3db.js packs inline (mapper/unmapper) or through encoder hooks (ip, buffer, bits, geo), plus
+// validator-normalized string types. ('text' is missing: Resource's own validator rejects it in 21.6.2, so
+// createResource fails with "Invalid 'text' type in validator schema" and no s3db.js 21.6.2 database has one.) Every value passes s3db.js's validator (an invalid one fails the insert);
+// several are stored lossily on purpose (IPv6 zone ids and IPv4-mapped tails, 'font/woff2' read back as 'failed').
+const PACKED_ATTRIBUTES = {
+  label: 'string|optional',
+  time: 'timeonly|optional',
+  mac: 'mac|optional',
+  cidr: 'cidr|optional',
+  ver: 'semver|optional',
+  phone: 'phone|optional',
+  color: 'color|optional',
+  dur: 'duration|optional',
+  ean: 'ean|optional',
+  ip: 'ip4|optional',
+  ip6: 'ip6|optional',
+  blob: 'buffer|optional',
+  flags: 'bits:16|optional',
+  lat: 'geo:lat|optional',
+  lon: 'geo:lon:4|optional',
+  point: 'geo:point|optional',
+  cur: 'currency|optional',
+  locale: 'locale|optional',
+  country: 'country|optional',
+  cron: 'cron|optional',
+  email: 'email|optional',
+  tiny: 'number|optional',
+  where: { ip: 'ip4|optional', at: 'timeonly|optional', hue: 'color|optional' },
+};
+const PACKED_VALUES = {
+  label: ['font/woff2', 'plain', '東京', ''],
+  time: ['00:00', '23:59:59.999', '12:30:05.5', '07:08:09'],
+  mac: ['AA:BB:CC:DD:EE:FF', '00-00-00-00-00-00', 'aabb.ccdd.eeff', '01:23:45:67:89:ab'],
+  cidr: ['10.0.0.0/8', '0.0.0.0/0', '255.255.255.255/32', '192.168.001.000/24'],
+  ver: ['1.2.3', 'v10.20.30', '0.0.0', '999.999.999', '1000.0.0'],
+  phone: ['+5511999999999', '(11) 99999-9999', '+1 650 253 0000', '+123456789012345'],
+  color: ['#FF5733', 'abc', '#000000', '#ffffff'],
+  dur: ['PT1H30M', '1h30m', 90000, 0, 'P2DT3H4M5.678S', '500ms', 'PT0.001S', 86400000],
+  ean: ['12345678', '012345678905', '4006381333931', '10012345678902', 4006381333931],
+  ip: ['192.168.0.1', '0.0.0.0', '255.255.255.255', '10.1.2.3'],
+  ip6: ['2001:db8::1', '::', '::1', 'fe80::1%eth0', '::ffff:192.168.1.1', '2001:0DB8:0000:0000:0000:0000:0000:0001',
+    '1:2:3:4:5:6:7:8', '1:0:0:2:0:0:0:3'],
+  blob: [Buffer.from('héllo 🚀'), Buffer.alloc(0), Buffer.from([0, 255, 1, 2, 254])],
+  flags: [Buffer.from([0xa5, 0xff]), Buffer.alloc(2)],
+  lat: [0, -90, 90, 45.123456, -23.5505199],
+  lon: [0, -180, 180, -46.6333, 139.69171],
+  point: [{ lat: -23.55052, lon: -46.633308 }, [40.7128, -74.006], { latitude: 0, longitude: 0 }, [90, -180]],
+  cur: ['usd', 'BRL', 'eUr'],
+  locale: ['pt_br', 'en-US', 'JA'],
+  country: ['br', 'US'],
+  cron: ['*/5  * * * *', '0 0 1,15 * *'],
+  email: ['ana@example.com', 'x.y+z@sub.example.org'],
+  tiny: [5e-324, -5e-324, 2.2250738585072014e-308, Number.MAX_VALUE, 1e-7, -0.000001],
+  where: [{ ip: '1.2.3.4', at: '01:02', hue: '#010203' }, { at: '23:00:00' }, {}],
+};
+const PACKED_COUNT = 16;
+const ALWAYS = new Set(['blob', 'flags', 'point']);
+
+function packedRecord(prefix, i, attributes = PACKED_ATTRIBUTES) {
+  const record = { id: `${prefix}-${pad(i)}` };
+  Object.entries(PACKED_VALUES).forEach(([field, values], j) => {
+    // absent now and then, each field in other records; not buffer, bits and geo:point, which s3db.js validates as
+    // 'any' with the '|optional' dropped: required whatever the definition says
+    if ((i + j) % 6 === 0 && !ALWAYS.has(field)) return;
+    // get() runs the unmapper twice on metadata, and a top-level timeonly does not survive the second pass
+    // ('NaN:NaN:NaN.NaN'): only every fourth record has one (nested ones read fine)
+    if (field === 'time' && i % 4 !== 0) return;
+    if (!attributes[field]) return;
+    record[field] = values[(i + j) % values.length];
+  });
+  return record;
+}
+
 async function runTypes(db, summary, failures) {
   const make = async (config) => {
     const resource = await db.createResource({ ...config, asyncPartitions: false });
@@ -334,6 +407,20 @@ async function runTypes(db, summary, failures) {
   const v2 = await make({ name: 'evolving', attributes: { title: 'string|required', qty: 'number|integer|optional', fresh: 'boolean|optional', tags: 'array|items:string|optional' } });
   for (let i = 6; i <= 10; i += 1) await v2.insert({ id: `v-${pad(i)}`, title: `v2 ${TRICKY[i]}`, qty: i, fresh: i % 2 === 0, tags: ['x', `y${i}`] });
   summary.resources.evolving = 10;
+
+  // Buffers reach flatten() as plain objects in 21.6.2: one key per byte (`blob.0`, ...; in metadata `blob_0`),
+  // read back as strings (metadata) or an array (body). Records holding them cannot be updated (get() no longer
+  // has `blob`, which validation requires), so only `packed_pu` gets an update, of a record without buffers.
+  const { blob, flags, ...noBuffers } = PACKED_ATTRIBUTES;
+  const packed = [['user-managed', 'pu', PACKED_ATTRIBUTES], ['body-overflow', 'po', PACKED_ATTRIBUTES],
+    ['body-only', 'pb', noBuffers], ['user-managed', 'pn', noBuffers], ['body-only', 'bufs', { label: 'string|optional', blob, flags }]];
+  for (const [behavior, prefix, attributes] of packed) {
+    const resource = await make({ name: `packed_${prefix}`, behavior, attributes });
+    for (let i = 1; i <= PACKED_COUNT; i += 1) await resource.insert(packedRecord(prefix, i, attributes));
+    if (prefix === 'pn') await resource.update(`${prefix}-${pad(2)}`, { color: '#123456', where: { at: '01:02:03.004' } });
+    summary.resources[`packed_${prefix}`] = PACKED_COUNT;
+  }
+  if (failures.length > 0) throw new Error(`packed: ${failures.slice(0, 3).join('; ')}`);
 }
 
 async function main() {

@@ -4,7 +4,9 @@ identically."""
 
 from __future__ import annotations
 
+import base64
 import uuid
+import zlib
 from typing import Any, NamedTuple
 
 import pytest
@@ -16,8 +18,8 @@ from s3db_backup.format.schema import DatabaseSchema
 from s3db_backup.local import s3dbjs
 
 #: Records s3db.js changed after insert (update() rewrites differently from insert()).
-UPDATED = {"kinds": {"k-00002", "k-00003"}, **{f"sized_{p}": {f"{p}-00001", f"{p}-00003"} for p in
-                                               ("um", "bo", "bb", "td", "el")}}
+UPDATED = {"kinds": {"k-00002", "k-00003"}, "packed_pn": {"pn-00002"},
+           **{f"sized_{p}": {f"{p}-00001", f"{p}-00003"} for p in ("um", "bo", "bb", "td", "el")}}
 #: v2 objects s3db.js wrote with a fresh index mapping that s3db.json's schemaRegistry does not hold (the resource
 #: was redefined in the same session): keys outside the layout, so unrecognized, and get() misreads them.
 UNRECOGNIZED = {("evolving", f"v-{i:05d}") for i in range(6, 11)}
@@ -27,9 +29,26 @@ def _not_reencodable(obj: StoredObject) -> bool:
     return "_truncated" in obj.metadata or any(v.startswith(("{", "[")) for v in obj.metadata.values())
 
 
-#: Open: for the two updated body-only records, get() and the codec disagree (seen on one or the other per run);
-#: not explained yet.
-OPEN_DECODE = {("sized_bb", "bb-00001"), ("sized_bb", "bb-00003")}
+#: What get() makes of some values s3db.js stored, so that writing the record again stores something else (the
+#: backup keeps their stored form; s3db.js reads the re-encoded object the same way):
+#: - a top-level timeonly: get() unmaps metadata twice, `12:30:05.500` -> `NaN:NaN:NaN.NaN`;
+#: - -5e-324 is stored as `-` (encodeDecimal of a denormal) and read as -0, which is stored as `0`;
+#: - buffers/bits: flatten() spreads them byte by byte (`blob.0`: 104, ...), a body-only get() reads an array.
+def _lossy(resource: str, data: dict[str, Any]) -> bool:
+    return (resource == "packed_bufs" or data.get("time") == "NaN:NaN:NaN.NaN"
+            or (data.get("tiny") == 0 and resource.startswith("packed")))
+
+
+def _canonical(value: Any) -> Any:
+    """read_records.mjs's JSON form: Buffers as {"buffer": base64}."""
+    if isinstance(value, bytes):
+        return {"buffer": base64.b64encode(value).decode()}
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value
+
 #: Attributes holding secrets: get() decrypts them, the codec keeps the ciphertext.
 SECRETS = {"kinds": {"token"}}
 
@@ -99,10 +118,7 @@ def test_python_decodes_every_record_exactly_as_get(types_db: TypesDb) -> None:
             continue
         decoded = codecs[info.resource].decode(obj)
         assert decoded.version == obj.metadata["_v"]
-        if (info.resource, info.record_id) in OPEN_DECODE:
-            checked += 1
-            continue
-        got = _without_secrets(info.resource, decoded.data)
+        got = _canonical(_without_secrets(info.resource, decoded.data))
         want = _without_secrets(info.resource, expected["record"])
         if got != want:
             mismatches.append((obj.key, got, want))
@@ -123,8 +139,10 @@ def test_python_encoding_is_byte_identical_to_s3dbjs_inserts(types_db: TypesDb) 
             continue
         decoded = codecs[info.resource].decode(obj)
         encoded = codecs[info.resource].encode(decoded.data, decoded.version)
-        if encoded != obj and not _not_reencodable(obj):
+        if encoded != obj and not _not_reencodable(obj) and not _lossy(info.resource, decoded.data):
             different.append((obj, encoded))
+    assert checked_types(types_db) >= {"timeonly", "mac", "cidr", "semver", "phone", "color", "duration", "ean",
+                                       "ip4", "ip6", "buffer", "bits:16", "geo:lat", "geo:lon:4", "geo:point"}
     report = []
     for obj, enc in different:
         keys = sorted(set(obj.metadata) | set(enc.metadata))
@@ -132,6 +150,22 @@ def test_python_encoding_is_byte_identical_to_s3dbjs_inserts(types_db: TypesDb) 
                                  if obj.metadata.get(k) != enc.metadata.get(k)],
                        obj.content_type, enc.content_type, obj.body[:80], enc.body[:80]))
     assert not different, (len(different), report)
+
+
+def checked_types(db: TypesDb) -> set[str]:
+    """Base types of every attribute the seeded s3db.json defines (nested ones included)."""
+    found: set[str] = set()
+
+    def walk(attributes: dict[str, Any]) -> None:
+        for definition in attributes.values():
+            if isinstance(definition, dict):
+                walk(definition)
+            elif isinstance(definition, str):
+                found.add(definition.split("|")[0])
+
+    for resource in db.schema.resources:
+        walk(db.schema.current_definition(resource).get("attributes") or {})
+    return found
 
 
 def test_partition_references_match(types_db: TypesDb) -> None:
@@ -173,8 +207,42 @@ def test_s3dbjs_reads_python_encoded_objects_identically(types_db: TypesDb, moto
                 encoded = obj
         s3_client.put_object(Bucket=types_db.bucket, Key=f"{prefix}/{encoded.key}", Body=encoded.body,
                              Metadata=encoded.metadata, ContentType=encoded.content_type)
+    crafted = _crafted(codecs["packed_pu"])
+    for obj in crafted:
+        s3_client.put_object(Bucket=types_db.bucket, Key=f"{prefix}/{obj.key}", Body=obj.body, Metadata=obj.metadata,
+                             ContentType=obj.content_type)
     reads = _read(s3db_connection(types_db.bucket, prefix))
+    crafted_reads = {i: reads["packed_pu"].pop(i) for i in list(reads["packed_pu"]) if i.startswith("zz-")}
     assert reads == types_db.reads
+    # Stored text s3db.js never writes itself but reads: compressed metadata, values outside each packing.
+    assert len(crafted_reads) == len(crafted)
+    for obj in crafted:
+        decoded = codecs["packed_pu"].decode(obj)
+        assert _canonical(decoded.data) == crafted_reads[decoded.id]["record"], decoded.id
+
+
+def _deflate(text: str) -> bytes:
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return c.compress(text.encode()) + c.flush()
+
+
+def _crafted(codec: ResourceCodec) -> list[StoredObject]:
+    from s3db_backup.format.codec.concerns import encode_base85
+
+    key = codec.versions[codec.current].schema.map
+    text = "Überprüfung 東京 🚀 " * 8
+    odd = [
+        {key["label"]: "z:" + base64.b64encode(_deflate(text)).decode(),
+         key["email"]: "z85:" + encode_base85(_deflate(text))},
+        {key["label"]: "z:!!notdeflate", key["email"]: "z85:", key["cur"]: "z:"},
+        {key["mac"]: "zzzzzzzzz", key["cidr"]: "abcdefg", key["ver"]: "-5", key["dur"]: "-5", key["ean"]: "1zz",
+         key["color"]: "zzzzz", key["phone"]: "abc", key["time"]: "-5"},
+        {key["mac"]: "-00000001", key["cidr"]: "zzzzzz1", key["ver"]: "zzzz", key["dur"]: "zzzzzz",
+         key["ean"]: "0", key["color"]: "-0001", key["ip"]: "bm90IGFuIGlw", key["ip6"]: "::gg",
+         key["lat"]: "~zz", key["lon"]: "~", key["point"]: "~1~2~3", key["tiny"]: "-"},
+    ]
+    return [StoredObject(f"resource=packed_pu/data/id=zz-{i:05d}", {"_v": "v1", **m}, "application/octet-stream", b"")
+            for i, m in enumerate(odd, 1)]
 
 
 def test_unrecognized_objects_are_reported(types_db: TypesDb) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from s3db_backup.archive.lines import StoredObject
 from s3db_backup.format.codec.behaviors import BEHAVIORS, MetadataLimitExceeded, compose, handle_get, split_insert
-from s3db_backup.format.codec.js import UNDEFINED, JSError, deep_copy, json_stringify, strip_undefined
+from s3db_backup.format.codec.js import UNDEFINED, JSError, deep_copy, js_items, json_stringify, strip_undefined
 from s3db_backup.format.codec.mapping import MappingError, version_map
 from s3db_backup.format.codec.metadata import (
     UnsupportedEncoding,
@@ -36,6 +36,13 @@ __all__ = ["DecodedRecord", "MetadataLimitExceeded", "ResourceCodec", "Unrecogni
 
 #: Metadata keys s3db.js writes besides attribute keys (as stored: lower-cased, `$` -> `_`).
 INTERNAL_KEYS = {"_v", "_map", "_overflow", "_truncated", "_pluginmap"}
+#: What get() sets on every record after composing it (hydrateObject, applyVersionMapping): not record data.
+#: update() writes them into the object too, and body-only's get() returns a body's `_` keys unfiltered; the
+#: values get() shows are its own, so they are dropped from `data` whatever the object holds.
+GET_INTERNALS = frozenset({
+    "_contentLength", "_lastModified", "_hasContent", "_mimeType", "_etag", "_v", "_versionId", "_expiresAt",
+    "_definitionHash", "_originalVersion", "_versionMapped",
+})
 OCTET_STREAM = "application/octet-stream"
 JSON_TYPE = "application/json"
 
@@ -51,7 +58,8 @@ class UnrecognizedObject(ValueError):
 
 @dataclass(frozen=True)
 class DecodedRecord:
-    """A record as s3db.js get() returns it (`data`, with `id`, without `_` internals) and its schema version."""
+    """A record as s3db.js get() returns it (`data`, with `id`, without get()'s `_` internals, GET_INTERNALS) and
+    its schema version. Buffer and bits attributes are `bytes` (get() returns Node Buffers)."""
 
     id: str
     version: str
@@ -138,10 +146,9 @@ class ResourceCodec:
         spec = self._usable(version, obj.key)
         # get() reads every object with the current version's schema, whatever its _v.
         current = self._usable(self.current, obj.key)
-        allowed = set(spec.schema.map.values()) | INTERNAL_KEYS
         for key in obj.metadata:
             # update() also stores get()'s `_` internals (`_contentlength`, `_etag`, ...): s3db.js's own keys.
-            if key not in allowed and not key.startswith("_"):
+            if key not in INTERNAL_KEYS and not key.startswith("_") and not spec.schema.in_layout(key):
                 raise UnrecognizedObject(f"metadata key {key!r} is not in version {version}'s layout", obj.key)
         try:
             metadata = {k: metadata_decode(v) for k, v in obj.metadata.items()}
@@ -159,6 +166,7 @@ class ResourceCodec:
             raise UnrecognizedObject(f"s3db.js cannot read it: {exc}", obj.key) from exc
         except UnsupportedType as exc:
             raise UnrecognizedObject(str(exc), obj.key) from exc
+        data = {k: v for k, v in js_items(data) if k not in GET_INTERNALS}
         return DecodedRecord(info.record_id, version, strip_undefined(data))
 
     # --- encode --------------------------------------------------------------------------------------
@@ -204,7 +212,8 @@ class ResourceCodec:
 
 #: Types whose s3db.js validator alias has a custom check: fastest-validator assigns its result, so an absent
 #: optional field becomes a present `undefined`, stored as the text "undefined".
-_CUSTOM_CHECKED = {"json", "datetime", "dateonly", "cron", "locale", "country"}
+_CUSTOM_CHECKED = {"json", "datetime", "dateonly", "cron", "locale", "country", "timeonly", "mac", "cidr", "semver",
+                   "phone", "color", "duration", "ean", "currency"}
 
 
 def _fill_validator_undefined(definitions: dict[str, Any], record: dict[str, Any]) -> None:
@@ -212,9 +221,7 @@ def _fill_validator_undefined(definitions: dict[str, Any], record: dict[str, Any
         if name.startswith("$$"):
             continue
         if isinstance(definition, dict):
-            if isinstance(record.get(name), dict):
-                _fill_validator_undefined(definition, record[name])
-            continue
+            continue  # nested objects keep absent fields absent (seen in s3db.js 21.6.2 objects)
         base = definition.split("|", 1)[0] if isinstance(definition, str) else None
         if base in _CUSTOM_CHECKED and name not in record:
             record[name] = UNDEFINED

@@ -23,10 +23,16 @@ from s3db_backup.format.codec.js import (
     json_parse,
     json_stringify,
 )
+from s3db_backup.format.codec.packed import KINDS as PACKED_KINDS
+from s3db_backup.format.codec.packed import pack, unpack
 from s3db_backup.format.codec.types import UnsupportedType, generate_hooks, run_action, unsupported_hooks
 
-#: Type names the mapper/unmapper special-case and this codec does not implement.
-_UNSUPPORTED_SPECIAL = ("timeonly", "mac", "cidr", "semver", "phone", "color", "duration", "ean")
+#: Type names the mapper/unmapper special-case and this codec does not implement (none left in 21.6.2).
+_UNSUPPORTED_SPECIAL: tuple[str, ...] = ()
+
+
+def _header_key(key: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9\-_]", "_", key).lower()
 
 
 def special_kind(definition: Any) -> str | None:
@@ -40,7 +46,7 @@ def special_kind(definition: Any) -> str | None:
         return "datetime"
     if "dateonly" in d:
         return "dateonly"
-    for kind in _UNSUPPORTED_SPECIAL:
+    for kind in PACKED_KINDS:
         if d == kind or d.startswith(kind + "|"):
             return kind
     return None
@@ -222,6 +228,19 @@ class VersionSchema:
             if kind in _UNSUPPORTED_SPECIAL:
                 self.unsupported[name] = kind
         self.reversed_map = {v: k for k, v in self.map.items()}
+        # s3db.js 21.6.2 hands buffer/bits values to flatten() as plain objects: each byte becomes its own
+        # metadata key `<attribute>.<index>`, stored as `<attribute>_<index>` (S3's key rule), never the hook's
+        # base64. Those keys belong to the layout.
+        self.spread_prefixes = tuple(
+            _header_key(name) + "_" for name, actions in self.hooks.get("beforeMap", {}).items()
+            if any(action in ("encodeBuffer", "encodeBits") for action, _ in actions))
+
+    def in_layout(self, key: str) -> bool:
+        """Whether a stored metadata key is one this version's records can have."""
+        if key in self.reversed_map:
+            return True
+        return any(key.startswith(p) and key[len(p):].isdigit() and key[len(p):].isascii()
+                   for p in self.spread_prefixes)
 
     def _flat_definitions(self):
         from s3db_backup.format.codec.types import flatten_definitions
@@ -257,6 +276,9 @@ class VersionSchema:
         obj = self._apply_hooks(record, "beforeMap")
         rest: dict[str, Any] = {"_v": version}
         for key, value in js_items(flatten(obj)):
+            if isinstance(value, bytes | bytearray):
+                # A buffer its hook did not encode (bits of the wrong size): flatten() spreads it byte by byte.
+                raise UnsupportedType(f"attribute {key!r}: a buffer s3db.js would store byte by byte")
             mapped_key = self.map.get(key) or key
             d = self.definition(key)
             kind = special_kind(d)
@@ -284,7 +306,7 @@ class VersionSchema:
                 else:
                     rest[mapped_key] = value
             elif kind is not None:
-                raise UnsupportedType(f"attribute {key!r}: type {kind} is not implemented by this codec")
+                rest[mapped_key] = pack(kind, value)
             elif is_number(value) and isinstance(d, str) and "number" in d:
                 rest[mapped_key] = base62.encode(value)
             elif isinstance(value, str):
@@ -326,7 +348,7 @@ class VersionSchema:
                     days = base62.decode(parsed)
                     parsed = to_iso_string(days * 86_400_000 if is_number(days) else days)[:10]
             elif kind is not None:
-                raise UnsupportedType(f"attribute {original!r}: type {kind} is not implemented by this codec")
+                parsed = unpack(kind, parsed)
             elif (not has_after and isinstance(d, str) and "number" in d and "array" not in d
                   and "decimal" not in d):
                 if isinstance(parsed, str) and parsed != "":

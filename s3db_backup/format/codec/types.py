@@ -9,15 +9,18 @@ than guess.
 
 from __future__ import annotations
 
+import base64
 import math
 import re
+import zlib
 from typing import Any
 
-from s3db_backup.format.codec import base62
+from s3db_backup.format.codec import base62, concerns
 from s3db_backup.format.codec.base62 import js_round
 from s3db_backup.format.codec.js import (
     UNDEFINED,
     JSError,
+    base64_decode_lenient,
     is_nan,
     is_number,
     js_items,
@@ -34,7 +37,10 @@ SUPPORTED_ACTIONS = {
     "fromArray", "toArray", "toJSON", "fromJSON", "fromBool", "toBool", "toBase62", "fromBase62",
     "toBase62Decimal", "fromBase62Decimal", "fromArrayOfNumbers", "toArrayOfNumbers", "fromArrayOfDecimals",
     "toArrayOfDecimals", "fromArrayOfEmbeddings", "toArrayOfEmbeddings", "encrypt", "decrypt", "encodeMoney",
-    "decodeMoney", "encodeDecimalFixed", "decodeDecimalFixed",
+    "decodeMoney", "encodeDecimalFixed", "decodeDecimalFixed", "encodeIPv4", "decodeIPv4", "encodeIPv6",
+    "decodeIPv6", "encodeBuffer", "decodeBuffer", "encodeBits", "decodeBits", "encodeGeoLatitude",
+    "decodeGeoLatitude", "encodeGeoLongitude", "decodeGeoLongitude", "encodeGeoPointPair", "decodeGeoPointPair",
+    "compressText", "decompressText",
 }  # fmt: skip
 
 
@@ -142,7 +148,8 @@ def generate_hooks(attributes: dict[str, Any]) -> dict[str, dict[str, list[Hook]
             _add(hooks, name, "encodeBuffer", "decodeBuffer")
             continue
         if "bits" in d or dtype == "bits":
-            _add(hooks, name, "encodeBits", "decodeBits")
+            m = re.search(r"bits:([0-9]+)", d)
+            _add(hooks, name, "encodeBits", "decodeBits", {"bitCount": int(m.group(1)) if m else None})
             continue
         if "money" in d or dtype == "money" or "crypto" in d or dtype == "crypto":
             decimals = 8 if ("crypto" in d or dtype == "crypto") else 2
@@ -156,18 +163,21 @@ def generate_hooks(attributes: dict[str, Any]) -> dict[str, dict[str, list[Hook]
             _add(hooks, name, "encodeDecimalFixed", "decodeDecimalFixed", {"precision": int(m.group(1)) if m else 2})
             continue
         if d == "text" or d.startswith("text|") or dtype == "text":
-            m = re.search(r"compress:(\w+)", d)
-            if not (m and (m.group(1) in ("false", "0"))):
-                _add(hooks, name, "compressText", "decompressText")
+            params = _text_params(d)
+            if params is not None:
+                hooks["beforeMap"].setdefault(name, []).append(("compressText", params))
+                hooks["afterUnmap"].setdefault(name, []).append(("decompressText", {}))
             continue
-        if "geo:lat" in d or (dtype == "geo" and "lat" in d):
-            _add(hooks, name, "encodeGeoLatitude", "decodeGeoLatitude")
-            continue
-        if "geo:lon" in d or (dtype == "geo" and "lon" in d):
-            _add(hooks, name, "encodeGeoLongitude", "decodeGeoLongitude")
-            continue
-        if "geo:point" in d or dtype == "geo:point":
-            _add(hooks, name, "encodeGeoPointPair", "decodeGeoPointPair")
+        geo = None
+        if "geo:lat" in d:  # (`dtype === 'geo' && defStr.includes('lat')` cannot hold: defStr is '' for objects)
+            geo = ("Latitude", "geo:lat")
+        elif "geo:lon" in d:
+            geo = ("Longitude", "geo:lon")
+        elif "geo:point" in d or dtype == "geo:point":
+            geo = ("PointPair", "geo:point")
+        if geo is not None:
+            m = re.search(geo[1] + ":([0-9]+)", d)
+            _add(hooks, name, "encodeGeo" + geo[0], "decodeGeo" + geo[0], {"precision": int(m.group(1)) if m else 6})
             continue
         if "number" in d or dtype == "number":
             if "integer:true" in d or "|integer:" in d or "|integer" in d:
@@ -185,6 +195,32 @@ def generate_hooks(attributes: dict[str, Any]) -> dict[str, dict[str, list[Hook]
             _add(hooks, name, "toJSON", "fromJSON")
             continue
     return hooks
+
+
+def _text_params(d: str) -> dict[str, Any] | None:
+    """compressText's params from a `text|...` definition; None when compression is off (`compress:false|0`)."""
+    level = None
+    m = re.search(r"compress:([A-Za-z0-9_]+)", d)
+    if m:
+        val = m.group(1)
+        if val in ("false", "0"):
+            return None
+        if val != "true":
+            n = re.match(r"[+-]?[0-9]+", val)  # parseInt
+            if n:
+                if int(n.group(0)) == 0:
+                    return None
+                level = int(n.group(0))
+    params: dict[str, Any] = {}
+    if level is not None:
+        params["level"] = level
+    m = re.search(r"threshold:([0-9]+)", d)
+    if m:
+        params["threshold"] = int(m.group(1))
+    m = re.search(r"encoding:(base64|base85)", d)
+    if m:
+        params["encoding"] = m.group(1)
+    return params
 
 
 def unsupported_hooks(hooks: dict[str, dict[str, list[Hook]]]) -> dict[str, str]:
@@ -370,4 +406,79 @@ def run_action(action: str, value: Any, params: dict[str, Any], separator: str =
         if not isinstance(value, str):
             return value
         return base62.decode_fixed_point(value, params.get("precision", 2))
+    if action in _GUARDED:
+        return _guarded(action, value, params)
     raise UnsupportedType(f"s3db.js action {action} is not implemented by this codec")
+
+
+def _is_buffer(value: Any) -> bool:
+    return isinstance(value, bytes | bytearray)
+
+
+def _encode_point(value: Any, precision: int) -> Any:
+    if isinstance(value, list) and len(value) == 2:
+        return concerns.encode_geo_point(value[0], value[1], precision)
+    if isinstance(value, dict):
+        for lat, lon in (("lat", "lon"), ("latitude", "longitude")):
+            if value.get(lat, UNDEFINED) is not UNDEFINED and value.get(lon, UNDEFINED) is not UNDEFINED:
+                return concerns.encode_geo_point(value[lat], value[lon], precision)
+    return value
+
+
+def _guarded_call(action: str, value: Any, params: dict[str, Any]) -> Any:
+    p6 = params.get("precision", 6)
+    bits = params.get("bitCount")
+    if action == "encodeIPv4":
+        return concerns.encode_ipv4(value) if isinstance(value, str) and concerns.is_valid_ipv4(value) else value
+    if action == "decodeIPv4":
+        return concerns.decode_ipv4(value) if isinstance(value, str) else value
+    if action == "encodeIPv6":
+        return concerns.encode_ipv6(value) if isinstance(value, str) and concerns.is_valid_ipv6(value) else value
+    if action == "decodeIPv6":
+        return concerns.decode_ipv6(value) if isinstance(value, str) else value
+    if action == "encodeBuffer":
+        return base64.b64encode(bytes(value)).decode("ascii") if _is_buffer(value) else value
+    if action == "decodeBuffer":
+        return base64_decode_lenient(value) if isinstance(value, str) else value
+    if action == "encodeBits":
+        return concerns.encode_bits(bytes(value), bits) if _is_buffer(value) else value
+    if action == "decodeBits":
+        return concerns.decode_bits(value, bits) if isinstance(value, str) else value
+    if action == "encodeGeoLatitude":
+        return concerns.encode_geo_lat(value, p6) if is_number(value) else value
+    if action == "decodeGeoLatitude":
+        return concerns.decode_geo_lat(value, p6)
+    if action == "encodeGeoLongitude":
+        return concerns.encode_geo_lon(value, p6) if is_number(value) else value
+    if action == "decodeGeoLongitude":
+        return concerns.decode_geo_lon(value, p6)
+    if action == "encodeGeoPointPair":
+        return _encode_point(value, p6)
+    if action == "decodeGeoPointPair":
+        return concerns.decode_geo_point(value, p6) if isinstance(value, str) else value
+    if action == "compressText":
+        text = value if isinstance(value, str) else js_string(value)
+        try:
+            return concerns.compress_text(text, params.get("level"), params.get("threshold"), params.get("encoding"))
+        except (ValueError, zlib.error) as exc:  # a level zlib refuses: deflateRaw throws, the hook keeps the value
+            raise JSError(str(exc)) from exc
+    if action == "decompressText":
+        return concerns.decompress_text(value)
+    raise UnsupportedType(f"s3db.js action {action} is not implemented by this codec")
+
+
+#: Actions whose SchemaActions wrapper returns null/undefined as is and keeps the value when the encoder throws.
+_GUARDED = {
+    "encodeIPv4", "decodeIPv4", "encodeIPv6", "decodeIPv6", "encodeBuffer", "decodeBuffer", "encodeBits",
+    "decodeBits", "encodeGeoLatitude", "decodeGeoLatitude", "encodeGeoLongitude", "decodeGeoLongitude",
+    "encodeGeoPointPair", "decodeGeoPointPair", "compressText", "decompressText",
+}  # fmt: skip
+
+
+def _guarded(action: str, value: Any, params: dict[str, Any]) -> Any:
+    if _is_undef_or_null(value):
+        return value
+    try:
+        return _guarded_call(action, value, params)
+    except JSError:
+        return value
