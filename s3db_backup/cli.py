@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--part-size-mib", type=float, help="multipart part size in MiB (8; at least 5)")
     b.add_argument("--retention", type=int, help="complete backups to keep (7)")
     b.add_argument("--shard-records", type=int,
-                   help="split a resource with more keys into parallel shards of this many keys (500000)")
+                   help="split a resource with more keys into parallel shards of this many keys (100000)")
     b.add_argument("--compression", choices=["gzip", "zstd", "brotli", "deflate", "none"],
                    help="codec of the backup files (gzip)")
     b.add_argument("--encryption", choices=["none", "kms", "passphrase"],

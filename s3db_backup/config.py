@@ -37,7 +37,7 @@ class Settings:
     passphraseSecret: str = ""
     #: Keys per shard: a unit (a resource's records, its other objects) with more keys is split from its
     #: listing into shards exported in parallel, each its own file.
-    shardRecords: int = 500_000
+    shardRecords: int = 100_000
     #: Complete backups kept by the retention pruner (keep the last N).
     retentionCount: int = 7
 
