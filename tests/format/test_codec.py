@@ -86,8 +86,9 @@ SCHEMA = {"resources": {"things": {
 }}}
 BEHAVIORS = ["user-managed", "body-overflow", "body-only", "enforce-limits"]
 
+#: ('font/woff2' is read back by s3db.js as 'failed': see test_codec_types.test_known_quirks)
 plain = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40).filter(
-    lambda s: not s.startswith(("{", "[")) and s not in ("null", "undefined", "[object Object]"))
+    lambda s: not s.startswith(("{", "[")) and s not in ("null", "undefined", "[object Object]", "font/woff2"))
 records = st.fixed_dictionaries({"id": st.from_regex(r"[a-z0-9-]{1,12}", fullmatch=True), "name": plain}, optional={
     "status": plain, "n": st.integers(-(10**12), 10**12), "x": storable,
     "ok": st.booleans(), "tags": st.lists(plain, max_size=4).filter(lambda t: t != [""]),
