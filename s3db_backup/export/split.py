@@ -122,7 +122,7 @@ def split_unit(
     side_key = shard_plan_key(paths, unit, settings)
     seq = int((cursor_data or {}).get("seq", 0)) + 1
     stored = read_json(s3, paths.store.bucket, side_key) if cursor_data is not None else None
-    plan = ShardPlan.from_dict(stored) if stored else _discover(s3, source, unit)
+    plan = ShardPlan.from_dict(stored) if stored else _discover(s3, source, unit, settings.shardRecords)
     if not plan.done:
         _list_ranges(s3, source, plan, settings, deadline=deadline, clock=clock)
         if all(r.done for r in plan.ranges):
@@ -141,7 +141,7 @@ def split_unit(
     }
 
 
-def _discover(s3: Any, source: S3Location, unit: Unit) -> ShardPlan:
+def _discover(s3: Any, source: S3Location, unit: Unit, per_shard: int) -> ShardPlan:
     """The unit's scopes and the key ranges each is listed in."""
     root = root_of(unit)
     subdirs = list_subdirs(s3, source, root) if root is not None else []
@@ -149,6 +149,14 @@ def _discover(s3: Any, source: S3Location, unit: Unit) -> ShardPlan:
     ranges: list[KeyRange] = []
     for index, data in enumerate(scopes):
         scope = Scope.from_list(data)
+        if not scope.shallow:
+            # A folder that fits in one LIST page needs no probes (most folders): it is listed already.
+            page = list_page(s3, source, scope, None, None)
+            if not page.truncated:
+                ranges.append(KeyRange(index, after=page.resume_after, done=True, count=len(page.keys),
+                                       cuts=page.keys[per_shard - 1 :: per_shard],
+                                       last=page.keys[-1] if page.keys else None))
+                continue
         starts = [] if scope.shallow else _group_starts(s3, source, scope.prefix)
         bounds = [None, *starts, None]
         ranges += [KeyRange(index, start=bounds[i], end=bounds[i + 1]) for i in range(len(bounds) - 1)]

@@ -110,20 +110,32 @@ def test_the_split_lists_groups_in_parallel_resumes_and_survives_replays(s3: Any
     assert counts == [1000, 1000, 101]
 
 
+def test_a_folder_of_one_page_needs_no_probes(s3: Any) -> None:
+    write_fake_database(s3, "srcdb", "app", records=30)
+    calls: list[str] = []
+    s3.meta.events.register("before-call.s3.ListObjectsV2", lambda **kw: calls.append("LIST"))
+    job = split_job(s3, {"kind": "records", "resource": "users"}, shardRecords=7)
+    calls.clear()
+    steps, out = run_loop(split_unit, s3, job)
+    assert (steps, out["keys"], len(out["shards"])) == (1, 30, 5) and calls == ["LIST"]  # no probes
+    sizes = [run_loop(export_chunk, s3, job | {"shard": s})[1]["records"] for s in out["shards"]]
+    assert sizes == [7, 7, 7, 7, 2]
+
+
 def test_random_ids_are_listed_in_one_range_per_first_character(s3: Any) -> None:
     write_fake_database(s3, "srcdb", "app", records=1)
     alphabet = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict"  # nanoid's, as s3db.js uses
     rng = random.Random(3)
-    ids = {"".join(rng.choice(alphabet) for _ in range(22)) for _ in range(400)}
+    ids = {"".join(rng.choice(alphabet) for _ in range(22)) for _ in range(1100)}  # more than one LIST page
     for rid in ids:
         s3.put_object(Bucket="srcdb", Key=f"app/resource=notes/data/id={rid}", Body=b"", Metadata={"_v": "v1"})
-    ranges = split._discover(s3, S3Location.parse("s3://srcdb/app"), Unit("records", "notes")).ranges
+    ranges = split._discover(s3, S3Location.parse("s3://srcdb/app"), Unit("records", "notes"), 100).ranges
     assert len(ranges) == len({rid[0] for rid in ids} | {"n"})  # + the fake database's own n-0000
-    job = split_job(s3, {"kind": "records", "resource": "notes"}, shardRecords=50)
+    job = split_job(s3, {"kind": "records", "resource": "notes"}, shardRecords=100)
     _, out = run_loop(split_unit, s3, job)
-    assert out["keys"] == len(ids) + 1 and 9 <= len(out["shards"]) <= 18
+    assert out["keys"] == len(ids) + 1 and 12 <= len(out["shards"]) <= 24
     sizes = [run_loop(export_chunk, s3, job | {"shard": s})[1]["records"] for s in out["shards"]]
-    assert sum(sizes) == len(ids) + 1 and max(sizes) <= 50
+    assert sum(sizes) == len(ids) + 1 and max(sizes) <= 100
 
 
 def test_keys_written_after_the_split_land_in_exactly_one_shard(s3: Any) -> None:
