@@ -1,0 +1,56 @@
+"""Markdown tables from one export_bench result file, for docs/performance.md (no figure typed by hand).
+
+    .venv/bin/python -m benchmarks.report benchmarks/results/export-YYYY-MM-DD.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def render(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    out = [
+        f"Machine: {m['cpus']} CPUs, Python {m['python']}, {m['platform']}; load average "
+        f"{m['loadAverageAtStart'][0]:.2f} at start, {m['loadAverageAtEnd'][0]:.2f} at end. "
+        f"{results['concurrency']} GETs in flight.",
+        "",
+        "| N | raw GET/s boto3 (ms CPU/GET) | raw GET/s obstore (ms CPU/GET) | one listing pass | backup records/s "
+        "| ratio to fastest raw GET | ratio to GETs + 2 listings | client ms CPU/record | peak RSS MiB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n, e in results["sizes"].items():
+        out.append(
+            f"| {int(n):,} | {e['boto3PerSecond']:.0f} ({e['boto3CpuMsPerGet']:.2f}) "
+            f"| {e['obstorePerSecond']:.0f} ({e['obstoreCpuMsPerGet']:.2f}) | {e.get('listPassSeconds', 0):.1f} s "
+            f"| {e['backupRecordsPerSecond']:.0f} | {e['ratioToFastestRawGet']:.2f} "
+            f"| {e.get('ratioToGetsPlusListing', 0):.2f} | {e['clientCpuMsPerRecord']:.2f} | {e['peakRssMiB']:.1f} |"
+        )
+    if "rssGrowthMiB" in results:
+        out += ["", f"Peak RSS growth from the first size to the last: {results['rssGrowthMiB']:+.1f} MiB."]
+    if "codecs" in results:
+        out += ["", "| codec | compression ratio | records/s | client ms CPU/record | bytes |",
+                "|---|---:|---:|---:|---:|"]
+        for name, c in results["codecs"].items():
+            out.append(f"| {name} | {c['ratio'] or 0:.2f}x | {c['recordsPerSecond']:.0f} | {c['cpuMsPerRecord']:.2f} "
+                       f"| {c['bytes']:,} |")
+    if "backupPlugin" in results:
+        p = results["backupPlugin"]
+        r = p["restore"]
+        out += ["", "| s3db.js 21.6.2 BackupPlugin | figure |", "|---|---:|",
+                f"| records in the source | {p['recordsInSource']:,} |",
+                f"| reported success | {p['reportedSuccess']} |",
+                f"| seconds | {p['seconds']:.1f} |",
+                f"| peak RSS MiB | {p['peakRssMiB']:.0f} |",
+                f"| archive files / bytes | {p['archiveFiles']} / {p['archiveBytes']:,} |",
+                f"| records readable in its archive | {p['recordsReadableInArchive']:,} |",
+                f"| its restore reported success | {r.get('reportedSuccess')} |",
+                f"| records after its restore | {r.get('recordsAfterRestore')} |"]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render(json.loads(Path(sys.argv[1]).read_text())))
