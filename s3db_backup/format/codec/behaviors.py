@@ -216,7 +216,8 @@ def _unmap_or(schema: VersionSchema, data: dict[str, Any], fallback: Any, map_ov
 
 def compose(schema: VersionSchema, behavior: str, record_id: str, metadata: dict[str, Any], body: str) -> dict:
     """`Resource.composeFullObjectFromWrite` as get() calls it."""
-    unmapped = _unmap_or(schema, metadata, metadata)
+    # get()'s second unmapper pass: skipped where the schema proves it would give `metadata` back anyway.
+    unmapped = metadata if schema.unmaps_to_itself(metadata) else _unmap_or(schema, metadata, metadata)
     if behavior == "body-overflow":
         # get() hands over metadata whose keys were lower-cased by S3: `$overflow` is never seen here, so
         # the body fields reach the result only through the metadata merge handleGet made.

@@ -12,6 +12,7 @@ import json
 import math
 import re
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -55,14 +56,23 @@ def normalize_number(value: int | float) -> int | float:
     return value
 
 
+@lru_cache(maxsize=8192)
 def _is_index_key(key: str) -> bool:
+    """Whether `key` is an array index to JavaScript. Cached: the same attribute and metadata keys come back
+    for every record, and this is asked for every key of every object the codec walks."""
     return key == "0" or (key[:1] in "123456789" and key.isdigit() and key.isascii() and int(key) < 2**32 - 1)
 
 
 def js_keys(obj: dict[str, Any]) -> list[str]:
     """`Object.keys(obj)`: integer-like keys ascending, then the others in insertion order."""
-    index = sorted((k for k in obj if _is_index_key(k)), key=int)
-    return index + [k for k in obj if not _is_index_key(k)]
+    index: list[str] = []
+    other: list[str] = []
+    for key in obj:
+        (index if _is_index_key(key) else other).append(key)
+    if not index:
+        return other
+    index.sort(key=int)  # distinct canonical integers: a total order, as sorted() gave
+    return index + other
 
 
 def js_items(obj: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -304,20 +314,30 @@ def utf8_decode_lenient(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
+#: Value types deep_copy returns as they are without a call (immutable, never dict or list subclasses).
+_ATOMS = frozenset({str, int, float, bool, type(None), _Undefined, bytes})
+
+
 def deep_copy(value: Any) -> Any:
+    """A copy of the dicts and lists in `value` (other values shared). Members that are plain scalars are
+    taken without a recursive call: records are mostly flat, and this runs several times per record."""
     if isinstance(value, dict):
-        return {k: deep_copy(v) for k, v in value.items()}
+        return {k: v if type(v) in _ATOMS else deep_copy(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [deep_copy(v) for v in value]
+        return [v if type(v) in _ATOMS else deep_copy(v) for v in value]
     return value
+
+
+#: Value types strip_undefined keeps as they are (floats are not among them: non-finite ones become null).
+_KEPT = frozenset({str, int, bool, type(None), bytes})
 
 
 def strip_undefined(value: Any) -> Any:
     """The value as it survives JSON: undefined members dropped, undefined array items become null."""
     if isinstance(value, dict):
-        return {k: strip_undefined(v) for k, v in js_items(value) if v is not UNDEFINED}
+        return {k: v if type(v) in _KEPT else strip_undefined(v) for k, v in js_items(value) if v is not UNDEFINED}
     if isinstance(value, list):
-        return [None if v is UNDEFINED else strip_undefined(v) for v in value]
+        return [None if v is UNDEFINED else v if type(v) in _KEPT else strip_undefined(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value

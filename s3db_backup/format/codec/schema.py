@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,15 @@ from s3db_backup.format.codec.js import (
 )
 from s3db_backup.format.codec.packed import KINDS as PACKED_KINDS
 from s3db_backup.format.codec.packed import pack, unpack
-from s3db_backup.format.codec.types import UnsupportedType, generate_hooks, run_action, unsupported_hooks
+from s3db_backup.format.codec.types import (
+    KEEPS,
+    Action,
+    UnsupportedType,
+    action_function,
+    generate_hooks,
+    run_action,
+    unsupported_hooks,
+)
 
 #: Type names the mapper/unmapper special-case and this codec does not implement (none left in 21.6.2).
 _UNSUPPORTED_SPECIAL: tuple[str, ...] = ()
@@ -180,7 +189,10 @@ def flatten(obj: Any, path: str = "", out: dict[str, Any] | None = None) -> dict
         out[path] = {}
         return out
     for key, value in js_items(obj):
-        flatten(value, f"{path}.{key}" if path else key, out)
+        if isinstance(value, dict):
+            flatten(value, f"{path}.{key}" if path else key, out)
+        else:  # what the recursive call does with a leaf, without the call
+            out[f"{path}.{key}" if path else key] = value
     return out
 
 
@@ -190,8 +202,11 @@ def _falsy(value: Any) -> bool:
 
 
 def unflatten(obj: dict[str, Any]) -> dict[str, Any]:
+    items = js_items(obj)
+    if not any("." in key for key, _ in items):
+        return dict(items)  # no path to split: each key is assigned once, in this order
     result: dict[str, Any] = {}
-    for key, value in js_items(obj):
+    for key, value in items:
         parts = key.split(".")
         current: Any = result
         for i, part in enumerate(parts):
@@ -209,9 +224,42 @@ def unflatten(obj: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+#: Per-key plans are cached per schema version; keys outside the schema (from JSON bodies) are planned each
+#: time once this many are cached, so a hostile body cannot grow the cache without bound.
+_PLAN_CACHE_LIMIT = 4096
+
+#: What the second unmapper pass does to one key of an already unmapped record (see `unmaps_to_itself`).
+_KEEPS, _THROWS, _UNSURE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class MapPlan:
+    """What `Schema.mapper` decides for one flattened key from the schema alone."""
+
+    mapped_key: str
+    kind: str | None  # special_kind of its definition
+    number: bool  # the definition mentions "number": numbers are stored in base 62
+
+
+@dataclass(frozen=True)
+class UnmapPlan:
+    """What `Schema.unmapper` decides for one attribute from the schema alone, in the unmapper's own terms."""
+
+    original: str
+    kind: str | None  # special_kind, only when the attribute has no afterUnmap hooks
+    number: bool  # the inline base-62 number branch (no hooks, "number" but not "array"/"decimal")
+    array: bool  # the inline array branch (no hooks, "array" in the definition)
+    after: tuple[tuple[Action, dict[str, Any]], ...]  # its afterUnmap hooks
+    keeps: tuple[Callable[[Any], bool], ...] | None  # types.KEEPS of each hook; None if one has none
+    nested_hooks: bool  # some afterUnmap hook targets a path inside this attribute
+
+
 @dataclass
 class VersionSchema:
-    """What s3db.js builds for one version: attributes, attribute -> short key map, hooks."""
+    """What s3db.js builds for one version: attributes, attribute -> short key map, hooks.
+
+    Everything the mapper and unmapper derive from the schema alone (per-key plans, the hooks' functions) is
+    computed once here or cached on first use: a backup runs both for every record of the version."""
 
     attributes: dict[str, Any]
     map: dict[str, str]
@@ -234,6 +282,17 @@ class VersionSchema:
         self.spread_prefixes = tuple(
             _header_key(name) + "_" for name, actions in self.hooks.get("beforeMap", {}).items()
             if any(action in ("encodeBuffer", "encodeBits") for action, _ in actions))
+        # _apply_hooks' steps in its order (attributes in JavaScript order, then each one's actions).
+        self._hook_steps = {
+            hook: tuple((attribute, action_function(action), params)
+                        for attribute, actions in js_items(table) for action, params in actions)
+            for hook, table in self.hooks.items()
+        }
+        self._hooked_roots = {attribute.split(".", 1)[0] for attribute in self.hooks.get("afterUnmap", {})
+                              if "." in attribute}
+        self._map_plans: dict[str, MapPlan] = {}
+        self._unmap_plans: dict[str, UnmapPlan] = {}  # by attribute name
+        self._key_plans: dict[str, UnmapPlan] = {}  # by stored key, through reversed_map
 
     def in_layout(self, key: str) -> bool:
         """Whether a stored metadata key is one this version's records can have."""
@@ -262,12 +321,51 @@ class VersionSchema:
 
     def _apply_hooks(self, item: dict[str, Any], hook: str) -> dict[str, Any]:
         cloned = deep_copy(item)
-        for attribute, actions in js_items(self.hooks.get(hook, {})):
-            for action, params in actions:
-                value = _get(cloned, attribute)
-                if value is not UNDEFINED:
-                    _set(cloned, attribute, run_action(action, value, params, self.separator))
+        separator = self.separator
+        for attribute, action, params in self._hook_steps.get(hook, ()):
+            value = _get(cloned, attribute)
+            if value is not UNDEFINED:
+                out = action(value, params, separator)
+                if out is not value:  # setting the value _get just found changes nothing
+                    _set(cloned, attribute, out)
         return cloned
+
+    # --- plans -------------------------------------------------------------------------------------------
+
+    def _map_plan(self, key: str) -> MapPlan:
+        plan = self._map_plans.get(key)
+        if plan is None:
+            d = self.definition(key)
+            plan = MapPlan(self.map.get(key) or key, special_kind(d), isinstance(d, str) and "number" in d)
+            _remember(self._map_plans, key, plan)
+        return plan
+
+    def _unmap_plan(self, original: str) -> UnmapPlan:
+        plan = self._unmap_plans.get(original)
+        if plan is None:
+            d = self.definition(original)
+            after = self.hooks.get("afterUnmap", {}).get(original) or []
+            has_after = bool(after)
+            keeps = tuple(KEEPS.get(action) for action, _ in after)
+            plan = UnmapPlan(
+                original=original,
+                kind=special_kind(d) if not has_after else None,
+                number=(not has_after and isinstance(d, str) and "number" in d and "array" not in d
+                        and "decimal" not in d),
+                array=isinstance(d, str) and "array" in d and not has_after,
+                after=tuple((action_function(action), params) for action, params in after),
+                keeps=None if None in keeps else keeps,  # type: ignore[arg-type]
+                nested_hooks=original in self._hooked_roots,
+            )
+            _remember(self._unmap_plans, original, plan)
+        return plan
+
+    def _key_plan(self, key: str) -> UnmapPlan:
+        plan = self._key_plans.get(key)
+        if plan is None:
+            plan = self._unmap_plan(self.reversed_map.get(key) or key)
+            _remember(self._key_plans, key, plan)
+        return plan
 
     # --- encode ------------------------------------------------------------------------------------------
 
@@ -279,42 +377,8 @@ class VersionSchema:
             if isinstance(value, bytes | bytearray):
                 # A buffer its hook did not encode (bits of the wrong size): flatten() spreads it byte by byte.
                 raise UnsupportedType(f"attribute {key!r}: a buffer s3db.js would store byte by byte")
-            mapped_key = self.map.get(key) or key
-            d = self.definition(key)
-            kind = special_kind(d)
-            if kind == "uuid":
-                if isinstance(value, str) and value != "":
-                    hexed = value.replace("-", "")
-                    if len(hexed) == 32:
-                        rest[mapped_key] = "".join(
-                            base62.encode(int(hexed[i : i + 8], 16) if _is_hex(hexed[i : i + 8]) else math.nan)
-                            .rjust(6, "0") for i in (0, 8, 16, 24))
-                    else:
-                        rest[mapped_key] = value
-                else:
-                    rest[mapped_key] = value
-            elif kind == "datetime":
-                if isinstance(value, str) and value != "":
-                    ms = date_parse_ms(value)
-                    rest[mapped_key] = base62.encode(ms) if math.isfinite(ms) else value
-                else:
-                    rest[mapped_key] = value
-            elif kind == "dateonly":
-                if isinstance(value, str) and value != "":
-                    ms = date_parse_ms(value if "T" in value else value + "T00:00:00.000Z")
-                    rest[mapped_key] = base62.encode(math.floor(ms / 86_400_000)) if math.isfinite(ms) else value
-                else:
-                    rest[mapped_key] = value
-            elif kind is not None:
-                rest[mapped_key] = pack(kind, value)
-            elif is_number(value) and isinstance(d, str) and "number" in d:
-                rest[mapped_key] = base62.encode(value)
-            elif isinstance(value, str):
-                rest[mapped_key] = "{}" if value == "[object Object]" else value
-            elif isinstance(value, list | dict):
-                rest[mapped_key] = json_stringify(value)
-            else:
-                rest[mapped_key] = value
+            plan = self._map_plan(key)
+            rest[plan.mapped_key] = _map_value(plan, value)
         return rest
 
     # --- decode ------------------------------------------------------------------------------------------
@@ -323,64 +387,166 @@ class VersionSchema:
         """`Schema.unmapper`; raises JSError where s3db.js's would throw."""
         obj = deep_copy(mapped)
         obj.pop("_v", None)
-        reversed_map = {v: k for k, v in map_override.items()} if map_override is not None else self.reversed_map
-        after = self.hooks.get("afterUnmap", {})
+        if map_override is None:
+            plan_of = self._key_plan
+        else:
+            reversed_map = {v: k for k, v in map_override.items()}
+
+            def plan_of(key: str) -> UnmapPlan:
+                return self._unmap_plan(reversed_map.get(key) or key)
+
+        separator = self.separator
         rest: dict[str, Any] = {}
         for key, value in js_items(obj):
-            original = reversed_map.get(key) or key
-            parsed = value
-            d = self.definition(original)
-            has_after = bool(after.get(original))
-            kind = special_kind(d) if not has_after else None
-            if kind == "uuid":
-                if isinstance(parsed, str) and len(parsed) == 24 and "-" not in parsed:
-                    words = []
-                    for i in (0, 6, 12, 18):
-                        n = base62.decode(parsed[i : i + 6])
-                        words.append(_to_hex(n).rjust(8, "0"))
-                    h = "".join(words)
-                    parsed = f"{h[0:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
-            elif kind == "datetime":
-                if isinstance(parsed, str) and parsed != "":
-                    parsed = to_iso_string(base62.decode(parsed))
-            elif kind == "dateonly":
-                if isinstance(parsed, str) and parsed != "":
-                    days = base62.decode(parsed)
-                    parsed = to_iso_string(days * 86_400_000 if is_number(days) else days)[:10]
-            elif kind is not None:
-                parsed = unpack(kind, parsed)
-            elif (not has_after and isinstance(d, str) and "number" in d and "array" not in d
-                  and "decimal" not in d):
-                if isinstance(parsed, str) and parsed != "":
-                    parsed = base62.decode(parsed)
-                elif not is_number(parsed):
-                    parsed = UNDEFINED
-            elif isinstance(value, str):
-                if value == "[object Object]":
-                    parsed = {}
-                elif value.startswith(("{", "[")):
-                    parsed = _parse_or_keep(value)
-            if isinstance(d, str) and "array" in d and not has_after:
-                if isinstance(parsed, list):
-                    pass
-                elif isinstance(parsed, str) and parsed.strip().startswith("["):
-                    try:
-                        arr = json_parse(parsed)
-                        if isinstance(arr, list):
-                            parsed = arr
-                    except JSError:
-                        pass
-                else:
-                    parsed = run_action("toArray", parsed, {}, self.separator)
-            for action, params in after.get(original) or []:
-                parsed = run_action(action, parsed, params, self.separator)
-            rest[original] = parsed
+            plan = plan_of(key)
+            rest[plan.original] = _unmap_value(plan, value, separator)
         rest = self._apply_hooks(rest, "afterUnmap")
         result = unflatten(rest)
-        for key, value in js_items(mapped):
+        for key, value in mapped.items():  # `$` keys are never array indexes: insertion order is JS order
             if key.startswith("$"):
                 result[key] = value
         return result
+
+    def unmaps_to_itself(self, data: dict[str, Any]) -> bool:
+        """Whether `unmapper(data)` returns `data` (an equal record, same JavaScript key order) or throws a
+        JSError, so that a caller falling back to `data` on JSError can use `data` without running it.
+
+        get() runs the unmapper a second time on what the first pass returned; for the common types that
+        second pass changes nothing, and proving so per value costs a fraction of running it. Only keys whose
+        outcome follows from the unmapper's steps are judged; any other key makes the answer False, and the
+        caller runs the unmapper."""
+        for key, value in data.items():
+            if key in self.reversed_map or key == "_v" or key.startswith("$") or "." in key:
+                return False  # renamed, dropped, copied back or re-nested by the unmapper
+            if self._again(self._unmap_plan(key), value) == _UNSURE:
+                return False
+        # Every key keeps its value, or one throws (the first in JavaScript order does, the keys before it
+        # keeping theirs): either way the caller ends up with `data`.
+        return True
+
+    def _again(self, plan: UnmapPlan, value: Any) -> int:
+        """What unmapping `value` under `plan` does, when `plan.original` is the key (see unmaps_to_itself)."""
+        if plan.nested_hooks or plan.array or plan.number:
+            return _UNSURE
+        kind = plan.kind
+        if kind is None:
+            # the string branch, then the hooks (run twice: in the loop and by _apply_hooks)
+            if isinstance(value, str) and (type(value) is not str or value == "[object Object]"
+                                           or value.startswith(("{", "["))):
+                return _UNSURE
+            if plan.keeps is None or not all(keep(value) for keep in plan.keeps):
+                return _UNSURE
+            return _KEEPS if type(value) in _PASSIVE else _UNSURE
+        if kind == "uuid":
+            if type(value) is str:
+                return _UNSURE if len(value) == 24 and "-" not in value else _KEEPS
+            return _KEEPS if type(value) in _PASSIVE else _UNSURE
+        if kind in ("datetime", "dateonly"):
+            if type(value) is str and value != "":
+                return _THROWS if _date_branch_throws(kind, value) else _UNSURE
+            return _KEEPS if type(value) in _PASSIVE else _UNSURE
+        return _UNSURE
+
+
+#: Value types the unmapper passes through untouched when no branch applies (JSON values and undefined).
+_PASSIVE = frozenset({str, int, float, bool, type(None), type(UNDEFINED), dict, list})
+
+
+def _date_branch_throws(kind: str, value: str) -> bool:
+    """Whether the unmapper's datetime/dateonly branch throws a JSError on `value` (it does on the ISO text a
+    first pass produced: base 62 has no `-`)."""
+    n = base62.decode(value)
+    try:
+        to_iso_string(n * 86_400_000 if kind == "dateonly" and is_number(n) else n)
+    except JSError:
+        return True
+    return False
+
+
+def _remember(cache: dict[str, Any], key: str, plan: Any) -> None:
+    if len(cache) < _PLAN_CACHE_LIMIT:
+        cache[key] = plan
+
+
+def _map_value(plan: MapPlan, value: Any) -> Any:
+    """The mapper's branch for one flattened value."""
+    kind = plan.kind
+    if kind is None:
+        if plan.number and is_number(value):
+            return base62.encode(value)
+        if isinstance(value, str):
+            return "{}" if value == "[object Object]" else value
+        if isinstance(value, list | dict):
+            return json_stringify(value)
+        return value
+    if kind == "uuid":
+        if isinstance(value, str) and value != "":
+            hexed = value.replace("-", "")
+            if len(hexed) == 32:
+                return "".join(
+                    base62.encode(int(hexed[i : i + 8], 16) if _is_hex(hexed[i : i + 8]) else math.nan)
+                    .rjust(6, "0") for i in (0, 8, 16, 24))
+        return value
+    if kind == "datetime":
+        if isinstance(value, str) and value != "":
+            ms = date_parse_ms(value)
+            return base62.encode(ms) if math.isfinite(ms) else value
+        return value
+    if kind == "dateonly":
+        if isinstance(value, str) and value != "":
+            ms = date_parse_ms(value if "T" in value else value + "T00:00:00.000Z")
+            return base62.encode(math.floor(ms / 86_400_000)) if math.isfinite(ms) else value
+        return value
+    return pack(kind, value)
+
+
+def _unmap_value(plan: UnmapPlan, value: Any, separator: str) -> Any:
+    """The unmapper's branches for one stored value, then the attribute's afterUnmap hooks."""
+    parsed = value
+    kind = plan.kind
+    if kind is None:
+        if plan.number:
+            if isinstance(parsed, str) and parsed != "":
+                parsed = base62.decode(parsed)
+            elif not is_number(parsed):
+                parsed = UNDEFINED
+        elif isinstance(value, str):
+            if value == "[object Object]":
+                parsed = {}
+            elif value.startswith(("{", "[")):
+                parsed = _parse_or_keep(value)
+    elif kind == "uuid":
+        if isinstance(parsed, str) and len(parsed) == 24 and "-" not in parsed:
+            words = []
+            for i in (0, 6, 12, 18):
+                n = base62.decode(parsed[i : i + 6])
+                words.append(_to_hex(n).rjust(8, "0"))
+            h = "".join(words)
+            parsed = f"{h[0:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+    elif kind == "datetime":
+        if isinstance(parsed, str) and parsed != "":
+            parsed = to_iso_string(base62.decode(parsed))
+    elif kind == "dateonly":
+        if isinstance(parsed, str) and parsed != "":
+            days = base62.decode(parsed)
+            parsed = to_iso_string(days * 86_400_000 if is_number(days) else days)[:10]
+    else:
+        parsed = unpack(kind, parsed)
+    if plan.array:
+        if isinstance(parsed, list):
+            pass
+        elif isinstance(parsed, str) and parsed.strip().startswith("["):
+            try:
+                arr = json_parse(parsed)
+                if isinstance(arr, list):
+                    parsed = arr
+            except JSError:
+                pass
+        else:
+            parsed = run_action("toArray", parsed, {}, separator)
+    for action, params in plan.after:
+        parsed = action(parsed, params, separator)
+    return parsed
 
 
 def _is_hex(text: str) -> bool:

@@ -13,6 +13,7 @@ import base64
 import math
 import re
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from s3db_backup.format.codec import base62, concerns
@@ -27,6 +28,7 @@ from s3db_backup.format.codec.js import (
     js_string,
     json_parse,
     json_stringify,
+    normalize_number,
     to_number,
 )
 
@@ -287,44 +289,96 @@ def _is_undef_or_null(value: Any) -> bool:
     return value is None or value is UNDEFINED
 
 
+Action = Callable[[Any, dict[str, Any], str], Any]
+#: action name -> its implementation `(value, params, separator)`; run_action dispatches here in one lookup
+#: instead of comparing the name with every action in turn (hooks run several times per record).
+_ACTIONS: dict[str, Action] = {}
+
+
+def _action(*names: str) -> Callable[[Action], Action]:
+    def register(fn: Action) -> Action:
+        for name in names:
+            _ACTIONS[name] = fn
+        return fn
+
+    return register
+
+
 def run_action(action: str, value: Any, params: dict[str, Any], separator: str = "|") -> Any:
     """`SchemaActions[action](value, {separator, ...params})`."""
-    if action == "fromArray":
-        if not isinstance(value, list):
-            return value
-        if not value:
-            return ""
-        parts = []
-        for item in value:
-            if isinstance(item, str):
-                parts.append(item.replace("\\", "\\\\").replace(separator, "\\" + separator))
-            else:
-                parts.append(js_string(item))
-        return separator.join(parts)
-    if action == "toArray":
-        if isinstance(value, list) or _is_undef_or_null(value):
-            return value
-        if value == "":
-            return []
-        return split_escaped(js_string(value), separator)
-    if action == "toJSON":
-        if _is_undef_or_null(value) or isinstance(value, str):
-            return value
-        out = json_stringify(value)
-        return value if out is UNDEFINED else out
-    if action == "fromJSON":
-        if _is_undef_or_null(value) or not isinstance(value, str) or value == "":
-            return value
-        try:
-            return json_parse(value)
-        except JSError:
-            return value
-    if action == "fromBool":
-        return "1" if _truthy(value) else "0"
-    if action == "toBool":
-        return _truthy(value)
-    if action in ("toBase62", "toBase62Decimal"):
-        enc = base62.encode if action == "toBase62" else base62.encode_decimal
+    fn = _ACTIONS.get(action)
+    if fn is None:
+        raise UnsupportedType(f"s3db.js action {action} is not implemented by this codec")
+    return fn(value, params, separator)
+
+
+def action_function(action: str) -> Action:
+    """The implementation of one action, for callers that resolve their hooks once per schema; for an action
+    this module does not implement, a function that raises UnsupportedType when called, as run_action does."""
+    fn = _ACTIONS.get(action)
+    if fn is not None:
+        return fn
+
+    def unsupported(value: Any, params: dict[str, Any], separator: str) -> Any:
+        raise UnsupportedType(f"s3db.js action {action} is not implemented by this codec")
+
+    return unsupported
+
+
+@_action("fromArray")
+def _from_array(value: Any, params: dict[str, Any], separator: str) -> Any:
+    if not isinstance(value, list):
+        return value
+    if not value:
+        return ""
+    parts = []
+    for item in value:
+        if isinstance(item, str):
+            parts.append(item.replace("\\", "\\\\").replace(separator, "\\" + separator))
+        else:
+            parts.append(js_string(item))
+    return separator.join(parts)
+
+
+@_action("toArray")
+def _to_array(value: Any, params: dict[str, Any], separator: str) -> Any:
+    if isinstance(value, list) or _is_undef_or_null(value):
+        return value
+    if value == "":
+        return []
+    return split_escaped(js_string(value), separator)
+
+
+@_action("toJSON")
+def _to_json(value: Any, params: dict[str, Any], separator: str) -> Any:
+    if _is_undef_or_null(value) or isinstance(value, str):
+        return value
+    out = json_stringify(value)
+    return value if out is UNDEFINED else out
+
+
+@_action("fromJSON")
+def _from_json(value: Any, params: dict[str, Any], separator: str) -> Any:
+    if _is_undef_or_null(value) or not isinstance(value, str) or value == "":
+        return value
+    try:
+        return json_parse(value)
+    except JSError:
+        return value
+
+
+@_action("fromBool")
+def _from_bool(value: Any, params: dict[str, Any], separator: str) -> Any:
+    return "1" if _truthy(value) else "0"
+
+
+@_action("toBool")
+def _to_bool(value: Any, params: dict[str, Any], separator: str) -> Any:
+    return _truthy(value)
+
+
+def _to_base62_with(enc: Callable[[Any], str]) -> Action:
+    def to_base62(value: Any, params: dict[str, Any], separator: str) -> Any:
         if _is_undef_or_null(value) or value == "":
             return value
         if is_number(value):
@@ -333,8 +387,12 @@ def run_action(action: str, value: Any, params: dict[str, Any], separator: str =
             n = to_number(value)
             return value if is_nan(n) else enc(n)
         return value
-    if action in ("fromBase62", "fromBase62Decimal"):
-        dec = base62.decode if action == "fromBase62" else base62.decode_decimal
+
+    return to_base62
+
+
+def _from_base62_with(dec: Callable[[str], Any]) -> Action:
+    def from_base62(value: Any, params: dict[str, Any], separator: str) -> Any:
         if _is_undef_or_null(value) or value == "":
             return value
         if is_number(value):
@@ -343,8 +401,18 @@ def run_action(action: str, value: Any, params: dict[str, Any], separator: str =
             n = dec(value)
             return UNDEFINED if is_nan(n) else n
         return UNDEFINED
-    if action in ("fromArrayOfNumbers", "fromArrayOfDecimals"):
-        enc = base62.encode if action == "fromArrayOfNumbers" else base62.encode_decimal
+
+    return from_base62
+
+
+_ACTIONS["toBase62"] = _to_base62_with(base62.encode)
+_ACTIONS["toBase62Decimal"] = _to_base62_with(base62.encode_decimal)
+_ACTIONS["fromBase62"] = _from_base62_with(base62.decode)
+_ACTIONS["fromBase62Decimal"] = _from_base62_with(base62.decode_decimal)
+
+
+def _from_array_of_numbers_with(enc: Callable[[Any], str]) -> Action:
+    def from_array_of_numbers(value: Any, params: dict[str, Any], separator: str) -> Any:
         if not isinstance(value, list):
             return value
         if not value:
@@ -357,8 +425,12 @@ def run_action(action: str, value: Any, params: dict[str, Any], separator: str =
                 n = _js_number_of(item)
                 parts.append("" if is_nan(n) else enc(n))
         return separator.join(parts)
-    if action in ("toArrayOfNumbers", "toArrayOfDecimals"):
-        dec = base62.decode if action == "toArrayOfNumbers" else base62.decode_decimal
+
+    return from_array_of_numbers
+
+
+def _to_array_of_numbers_with(dec: Callable[[str], Any]) -> Action:
+    def to_array_of_numbers(value: Any, params: dict[str, Any], separator: str) -> Any:
         if isinstance(value, list):
             return [v if is_number(v) else (dec(v) if isinstance(v, str) else math.nan) for v in value]
         if _is_undef_or_null(value):
@@ -366,49 +438,73 @@ def run_action(action: str, value: Any, params: dict[str, Any], separator: str =
         if value == "":
             return []
         return [dec(v) if v != "" else math.nan for v in split_escaped(js_string(value), separator)]
-    if action == "fromArrayOfEmbeddings":
-        if not isinstance(value, list):
-            return value
-        return base62.encode_fixed_point_batch(value, params.get("precision", 6))
-    if action == "toArrayOfEmbeddings":
-        precision = params.get("precision", 6)
-        if isinstance(value, list) or _is_undef_or_null(value):
-            return value
-        if value in ("", "^[]"):
-            return []
-        text = js_string(value)
-        if text.startswith("^["):
-            return base62.decode_fixed_point_batch(text, precision)
-        items = split_escaped(text, separator)
-        return [base62.decode_fixed_point(v, precision) if v != "" else math.nan for v in items]
-    if action in ("encrypt", "decrypt"):
-        # Secrets stay as stored: the ciphertext s3db.js wrote decodes to itself and encodes to itself
-        # (s3db.js's encrypt hook keeps a value that already decrypts with the passphrase).
-        return value
-    if action == "encodeMoney":
-        if not is_number(value):
-            return value
-        return "$" + base62.encode(js_round(value * float(10 ** params.get("decimals", 2))))
-    if action == "decodeMoney":
-        if not isinstance(value, str) or not value.startswith("$"):
-            return value
-        n = base62.decode(value[1:])
-        if is_nan(n):
-            return value
-        from s3db_backup.format.codec.js import normalize_number
 
-        return normalize_number(n / float(10 ** params.get("decimals", 2)))
-    if action == "encodeDecimalFixed":
-        if not is_number(value):
-            return value
-        return base62.encode_fixed_point(value, params.get("precision", 2))
-    if action == "decodeDecimalFixed":
-        if not isinstance(value, str):
-            return value
-        return base62.decode_fixed_point(value, params.get("precision", 2))
-    if action in _GUARDED:
-        return _guarded(action, value, params)
-    raise UnsupportedType(f"s3db.js action {action} is not implemented by this codec")
+    return to_array_of_numbers
+
+
+_ACTIONS["fromArrayOfNumbers"] = _from_array_of_numbers_with(base62.encode)
+_ACTIONS["fromArrayOfDecimals"] = _from_array_of_numbers_with(base62.encode_decimal)
+_ACTIONS["toArrayOfNumbers"] = _to_array_of_numbers_with(base62.decode)
+_ACTIONS["toArrayOfDecimals"] = _to_array_of_numbers_with(base62.decode_decimal)
+
+
+@_action("fromArrayOfEmbeddings")
+def _from_embeddings(value: Any, params: dict[str, Any], separator: str) -> Any:
+    if not isinstance(value, list):
+        return value
+    return base62.encode_fixed_point_batch(value, params.get("precision", 6))
+
+
+@_action("toArrayOfEmbeddings")
+def _to_embeddings(value: Any, params: dict[str, Any], separator: str) -> Any:
+    precision = params.get("precision", 6)
+    if isinstance(value, list) or _is_undef_or_null(value):
+        return value
+    if value in ("", "^[]"):
+        return []
+    text = js_string(value)
+    if text.startswith("^["):
+        return base62.decode_fixed_point_batch(text, precision)
+    items = split_escaped(text, separator)
+    return [base62.decode_fixed_point(v, precision) if v != "" else math.nan for v in items]
+
+
+@_action("encrypt", "decrypt")
+def _secret(value: Any, params: dict[str, Any], separator: str) -> Any:
+    # Secrets stay as stored: the ciphertext s3db.js wrote decodes to itself and encodes to itself
+    # (s3db.js's encrypt hook keeps a value that already decrypts with the passphrase).
+    return value
+
+
+@_action("encodeMoney")
+def _encode_money(value: Any, params: dict[str, Any], separator: str) -> Any:
+    if not is_number(value):
+        return value
+    return "$" + base62.encode(js_round(value * float(10 ** params.get("decimals", 2))))
+
+
+@_action("decodeMoney")
+def _decode_money(value: Any, params: dict[str, Any], separator: str) -> Any:
+    if not isinstance(value, str) or not value.startswith("$"):
+        return value
+    n = base62.decode(value[1:])
+    if is_nan(n):
+        return value
+    return normalize_number(n / float(10 ** params.get("decimals", 2)))
+
+
+@_action("encodeDecimalFixed")
+def _encode_decimal_fixed(value: Any, params: dict[str, Any], separator: str) -> Any:
+    if not is_number(value):
+        return value
+    return base62.encode_fixed_point(value, params.get("precision", 2))
+
+
+@_action("decodeDecimalFixed")
+def _decode_decimal_fixed(value: Any, params: dict[str, Any], separator: str) -> Any:
+    if not isinstance(value, str):
+        return value
+    return base62.decode_fixed_point(value, params.get("precision", 2))
 
 
 def _is_buffer(value: Any) -> bool:
@@ -482,3 +578,43 @@ def _guarded(action: str, value: Any, params: dict[str, Any]) -> Any:
         return _guarded_call(action, value, params)
     except JSError:
         return value
+
+
+def _guarded_action(action: str) -> Action:
+    def guarded(value: Any, params: dict[str, Any], separator: str) -> Any:
+        return _guarded(action, value, params)
+
+    return guarded
+
+
+for _name in sorted(_GUARDED):
+    _ACTIONS[_name] = _guarded_action(_name)
+assert set(_ACTIONS) == SUPPORTED_ACTIONS, "every supported action has an implementation"
+
+
+# --- values actions keep -------------------------------------------------------------------------------
+
+
+def _keeps_number(value: Any) -> bool:
+    return value is None or value is UNDEFINED or is_number(value) or (isinstance(value, str) and value == "")
+
+
+def _keeps_number_list(value: Any) -> bool:
+    return value is None or value is UNDEFINED or (type(value) is list and all(is_number(v) for v in value))
+
+
+#: afterUnmap action -> which values it returns unchanged (the value itself, or for the number-array decoders
+#: an equal list). get()'s second unmapper pass runs these hooks on values the first pass already decoded;
+#: where every value is one its hooks keep, that pass can be skipped (schema.VersionSchema.unmaps_to_itself).
+#: An action missing here is never assumed to keep anything.
+KEEPS: dict[str, Callable[[Any], bool]] = {
+    "toBool": lambda value: type(value) is bool,
+    "toArray": lambda value: type(value) is list or value is None or value is UNDEFINED,
+    "fromBase62": _keeps_number,
+    "fromBase62Decimal": _keeps_number,
+    "fromJSON": lambda value: not isinstance(value, str) or value == "",
+    "decrypt": lambda value: True,
+    "toArrayOfNumbers": _keeps_number_list,
+    "toArrayOfDecimals": _keeps_number_list,
+    "toArrayOfEmbeddings": lambda value: isinstance(value, list) or value is None or value is UNDEFINED,
+}
