@@ -26,6 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 RESERVED = "_s3db"
+#: Names the line format in the manifest: decoded s3db.js 21.6.2 records (re-encoded by restore through the
+#: codec) beside stored-form lines. A reader meeting a name it does not know must not guess.
+LINE_FORMAT = "s3db.js-21.6.2-decoded/1"
 #: Standard headers kept beside user metadata when S3 returns them.
 HEADERS = ("CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage")
 #: StoredObject fields a record line may keep, and the `_s3db` member each is written as (in this order).

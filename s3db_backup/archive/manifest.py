@@ -74,6 +74,9 @@ class Manifest:
     format: str = FORMAT_NAME
     #: How files are encrypted (s3db_backup.archive.crypto): algorithm, provider, wrapped key or KDF, key check.
     encryption: dict[str, Any] | None = None
+    #: How record lines are written (archive.lines.LINE_FORMAT); None in backups from before decoded lines,
+    #: whose lines are all in the stored form.
+    lineFormat: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False, sort_keys=False) + "\n"

@@ -73,31 +73,35 @@ class BuiltLine:
 def backup_line(obj: StoredObject, record_id: str | None, codec: ResourceCodec | None) -> BuiltLine:
     """The line of one object: decoded when `record_id` is set, the codec reads it and the line provably
     restores `obj`; the stored form otherwise."""
-    stored = BuiltLine(encode_line(obj, record_id), False)
+    def stored() -> BuiltLine:  # built only when needed: most records leave as decoded lines
+        return BuiltLine(encode_line(obj, record_id), False)
+
     if record_id is None or codec is None:
-        return stored
+        return stored()
     try:
         decoded = codec.decode(obj)
     except Exception:
         # UnrecognizedObject/UnsupportedType, or any codec failure: the stored form is always exact, and the
         # object is counted as unrecognized rather than failing the backup.
-        return stored
+        return stored()
     if decoded.id != record_id:
-        return stored
+        return stored()
     try:
         line = encode_record_line(decoded.data, decoded.version)
-    except ValueError:
-        return stored  # not representable in JSON (reserved member name, non-finite number)
+    except (ValueError, TypeError):
+        # Not representable in JSON: a reserved member name, a non-finite number, bytes (buffer/bits values
+        # the codec can return for objects s3db.js itself never writes).
+        return stored()
     rebuilt = _rebuilt(line, codec)
     if rebuilt == obj:
         return BuiltLine(line, True)
     if rebuilt is not None and rebuilt.key != obj.key:
-        return stored
+        return stored()
     kept = _differences(rebuilt, obj)
     line = encode_record_line(decoded.data, decoded.version, kept)
     if _rebuilt(line, codec) == obj:
         return BuiltLine(line, True)
-    return stored
+    return stored()
 
 
 def restore_object(line: Line, codec: ResourceCodec | None) -> StoredObject:

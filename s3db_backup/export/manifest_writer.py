@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from s3db_backup.archive.frames import CODECS
+from s3db_backup.archive.lines import LINE_FORMAT
 from s3db_backup.archive.manifest import FileInfo, Manifest
 from s3db_backup.catalog import WORK, BackupPaths, delete_prefix, iso, read_json, utcnow
 from s3db_backup.config import Settings
@@ -66,6 +67,7 @@ def write_manifest(s3: Any, *, backup_id: str, store: str, now: datetime | None 
         sourceSchema=raw_schema,
         totals=totals,
         encryption=plan.get("encryption"),
+        lineFormat=LINE_FORMAT,
     )
     s3.put_object(Bucket=dst.bucket, Key=paths.manifest, Body=manifest.to_json().encode("utf-8"),
                   ContentType="application/json")

@@ -12,6 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from s3db_backup.archive.crypto import open_cipher
+from s3db_backup.archive.lines import LINE_FORMAT
 from s3db_backup.catalog import BackupPaths, check_store, iso, read_manifest, utcnow, write_json
 from s3db_backup.config import Settings
 from s3db_backup.errors import ConfigError, TargetError
@@ -42,6 +43,13 @@ def plan_restore(
         raise ConfigError(f"invalid backup id {backup_id!r}", operation="restore")
     paths = BackupPaths(dst, backup_id)
     manifest = read_manifest(s3, paths)
+    if manifest.lineFormat not in (None, LINE_FORMAT):
+        raise ConfigError(
+            f"backup {backup_id} has lines in format {manifest.lineFormat!r}",
+            description=f"This version of s3db-backup reads {LINE_FORMAT!r} (and the stored form of older backups); "
+                        "restore it with the version that wrote it.",
+            operation="restore", backupId=backup_id,
+        )
     # A wrong key or passphrase fails here, before a part is read or anything is written.
     open_cipher(manifest.encryption, backup_id, passphrase_secret=settings.passphraseSecret, operation="restore")
     tgt = S3Location.parse(target or manifest.source, operation="restore")

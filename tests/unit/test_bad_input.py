@@ -78,6 +78,18 @@ def test_backup_without_manifest_cannot_be_restored(s3: Any) -> None:
     assert objects(s3, "srcdb", "copy/") == []
 
 
+def test_a_backup_in_a_line_format_this_version_does_not_know_is_refused(s3: Any) -> None:
+    write_fake_database(s3, "srcdb", "app", records=3)
+    result, _ = backup(s3, "s3://srcdb/app", "s3://backups")
+    key = f"{result['backupId']}/s3db.json"
+    manifest = json.loads(s3.get_object(Bucket="backups", Key=key)["Body"].read())
+    assert manifest["lineFormat"] == "s3db.js-21.6.2-decoded/1"
+    s3.put_object(Bucket="backups", Key=key, Body=json.dumps({**manifest, "lineFormat": "future/9"}).encode())
+    with pytest.raises(ConfigError, match="future/9"):
+        restore(s3, result["backupId"], "s3://backups", target="s3://srcdb/copy")
+    assert objects(s3, "srcdb", "copy/") == []
+
+
 @pytest.mark.parametrize("damage", ["flip", "truncate", "swap"])
 def test_damaged_backup_file_writes_nothing_to_the_target(s3: Any, damage: str) -> None:
     write_fake_database(s3, "srcdb", "app", records=40)

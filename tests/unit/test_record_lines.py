@@ -174,3 +174,15 @@ def test_without_a_schema_records_stay_as_stored_and_a_record_line_cannot_be_res
     assert ResourceCodecs.from_text("not json").get("people") is None
     with pytest.raises(ValueError, match="no schema"):
         restore_object(decode_line(encode_record_line({"id": "p-1", "name": "Ana"}, "v1")), None)
+
+
+def test_a_decoded_value_json_cannot_hold_keeps_the_stored_form() -> None:
+    class BytesCodec:  # decodes to raw bytes, as buffer fields written by something other than s3db.js can
+        def decode(self, obj: StoredObject) -> Any:
+            from s3db_backup.format.codec import DecodedRecord
+
+            return DecodedRecord("p-1", "v1", {"id": "p-1", "blob": b"\x00\x01"})
+
+    obj = StoredObject("resource=people/data/id=p-1", {"_v": "v1", "0": "x"}, None, b"")
+    built = backup_line(obj, "p-1", BytesCodec())  # type: ignore[arg-type]
+    assert not built.decoded and decode_line(built.data) == StoredLine("p-1", obj)
