@@ -85,6 +85,10 @@ def decode_decimal(s: str) -> float | int:
     decoded_int = decode(int_part)
     if isinstance(decoded_int, float) and math.isnan(decoded_int):
         return math.nan
+    if dec_part and type(decoded_int) is int and dec_part.isdigit() and dec_part.isascii():
+        # Number("<int>.<digits>") is the double nearest that decimal, which is what float() parses
+        num = normalize_number(float(f"{decoded_int}.{dec_part}"))
+        return normalize_number(-num) if negative else num
     num = to_number(number_to_string(decoded_int) + "." + dec_part) if dec_part else decoded_int
     return normalize_number(-num if negative else num) if not (isinstance(num, float) and math.isnan(num)) else num
 

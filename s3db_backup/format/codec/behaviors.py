@@ -203,8 +203,15 @@ def _fix_value(value: Any) -> Any:
     return value
 
 
-def _filter_internal(obj: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in js_items(obj) if not k.startswith("_") or k == "_geohash" or k.startswith("_geohash_zoom")}
+def _fixed_public(merged: dict[str, Any]) -> dict[str, Any]:
+    """The record get() returns: every value fixed (_fix_value), then the `_` internals filtered out (but
+    `_geohash*`), in JavaScript order. One pass, filtering first: _fix_value is pure, so the record is the same."""
+    out: dict[str, Any] = {}
+    for k, v in js_items(merged):
+        if k.startswith("_") and k != "_geohash" and not k.startswith("_geohash_zoom"):
+            continue
+        out[k] = _fix_value(v) if type(v) is str else v  # _fix_value returns anything but text as is
+    return out
 
 
 def _unmap_or(schema: VersionSchema, data: dict[str, Any], fallback: Any, map_override=None) -> Any:
@@ -222,7 +229,7 @@ def compose(schema: VersionSchema, behavior: str, record_id: str, metadata: dict
         # get() hands over metadata whose keys were lower-cased by S3: `$overflow` is never seen here, so
         # the body fields reach the result only through the metadata merge handleGet made.
         merged = {**unmapped, "id": record_id}
-        return _filter_internal({k: _fix_value(v) for k, v in js_items(merged)})
+        return _fixed_public(merged)
     if behavior == "body-only":
         ok, parsed_body = _parse_or(body, UNDEFINED) if body else (True, {})
         map_from_meta: Any = schema.map
@@ -242,12 +249,12 @@ def compose(schema: VersionSchema, behavior: str, record_id: str, metadata: dict
             result = {**body_data, "id": record_id}
             return {k: _fix_value(v) for k, v in js_items(result)}
         merged = {**unmapped, **body_data, "id": record_id}
-        return _filter_internal({k: _fix_value(v) for k, v in js_items(merged)})
+        return _fixed_public(merged)
     if behavior == "user-managed" and body and body.strip():
         ok, parsed_body = _parse_or(body, None)
         if ok:
             body_data = _unmap_or(schema, parsed_body, {}) if isinstance(parsed_body, dict) else {}
             merged = {**body_data, **unmapped, "id": record_id}
-            return _filter_internal({k: _fix_value(v) for k, v in js_items(merged)})
+            return _fixed_public(merged)
     result = {**unmapped, "id": record_id}
-    return _filter_internal({k: _fix_value(v) for k, v in js_items(result)})
+    return _fixed_public(result)

@@ -63,20 +63,39 @@ def _is_index_key(key: str) -> bool:
     return key == "0" or (key[:1] in "123456789" and key.isdigit() and key.isascii() and int(key) < 2**32 - 1)
 
 
-def js_keys(obj: dict[str, Any]) -> list[str]:
-    """`Object.keys(obj)`: integer-like keys ascending, then the others in insertion order."""
+def _ordered(keys: tuple[str, ...]) -> tuple[str, ...] | None:
+    """`keys` in JavaScript order, or None when they already are."""
     index: list[str] = []
     other: list[str] = []
-    for key in obj:
+    for key in keys:
         (index if _is_index_key(key) else other).append(key)
-    if not index:
-        return other
+    if not index or (index == list(keys[: len(index)]) and index == sorted(index, key=int)):
+        return None
     index.sort(key=int)  # distinct canonical integers: a total order, as sorted() gave
-    return index + other
+    return tuple(index + other)
+
+
+#: Objects with at most this many keys have their order cached (by their keys in insertion order): records of
+#: a resource come back with the same few keys, and a bigger object would cost the cache more than it saves.
+_ORDER_CACHE_KEYS = 64
+_ordered_cached = lru_cache(maxsize=4096)(_ordered)
+
+
+def _js_order(obj: dict[str, Any]) -> tuple[str, ...] | None:
+    if len(obj) <= _ORDER_CACHE_KEYS:
+        return _ordered_cached(tuple(obj))
+    return _ordered(tuple(obj))
+
+
+def js_keys(obj: dict[str, Any]) -> list[str]:
+    """`Object.keys(obj)`: integer-like keys ascending, then the others in insertion order."""
+    order = _js_order(obj)
+    return list(obj) if order is None else list(order)
 
 
 def js_items(obj: dict[str, Any]) -> list[tuple[str, Any]]:
-    return [(k, obj[k]) for k in js_keys(obj)]
+    order = _js_order(obj)
+    return list(obj.items()) if order is None else [(k, obj[k]) for k in order]
 
 
 def number_to_string(value: int | float) -> str:

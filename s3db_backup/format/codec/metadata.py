@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import re
+from functools import lru_cache
 from typing import Any
 
 from s3db_backup.format.codec.concerns import decompress_text
@@ -57,8 +58,12 @@ _COMBINED_REVERSE = {**{v: k for k, v in CONTENT_TYPE_DICT.items()}, **{v: k for
 _URL_REVERSE = {v: k for k, v in URL_PREFIX_DICT.items()}
 # Array.prototype.sort is stable: equal lengths keep the dictionary's order.
 _PREFIXES_LONGEST_FIRST = sorted(URL_PREFIX_DICT.items(), key=lambda kv: -len(kv[0]))
+#: (prefix, code, UTF-16 units the code saves): prefix and code are ASCII and the rest of the value is kept,
+#: so the saving of `d:<code><rest>` over `<prefix><rest>` does not depend on the rest.
+_PREFIX_SAVINGS = tuple((prefix, code, len(prefix) - len("d:" + code)) for prefix, code in _PREFIXES_LONGEST_FIRST)
+#: First characters of the URL prefixes: most values start with none of them and skip the prefix scan.
+_PREFIX_HEADS = frozenset(prefix[0] for prefix in URL_PREFIX_DICT)
 _RESERVED_PREFIXES = ("d:", "u:", "b:", "z:", "z85:")
-_ASCII = re.compile(r"[\x20-\x7e]*\Z")
 _KEY_UNSAFE = re.compile(r"[^a-zA-Z0-9\-_]")
 
 
@@ -66,6 +71,7 @@ class UnsupportedEncoding(ValueError):
     """A value in an encoding this codec does not implement (none left in 21.6.2; kept for callers)."""
 
 
+@lru_cache(maxsize=4096)
 def header_key(key: str) -> str:
     """The metadata key s3db.js sends for a mapped key (`$overflow` -> `_overflow`, `_pluginMap` -> `_pluginmap`)."""
     return _KEY_UNSAFE.sub("_", key).lower()
@@ -78,11 +84,12 @@ def dictionary_encode(value: str) -> str | None:
     if value in _COMBINED:
         code = _COMBINED[value]
         return "d:" + code if len(value) - (2 + len(code)) > 0 else None
-    for prefix, code in _PREFIXES_LONGEST_FIRST:
+    if value[0] not in _PREFIX_HEADS:
+        return None
+    for prefix, code, saving in _PREFIX_SAVINGS:
         if value.startswith(prefix):
-            encoded = "d:" + code + value[len(prefix) :]
             # savings compare UTF-16 lengths
-            return encoded if len(utf16_units(value)) - len(utf16_units(encoded)) > 0 else None
+            return "d:" + code + value[len(prefix) :] if saving > 0 else None
     return None
 
 
@@ -105,7 +112,7 @@ def _analyze(text: str) -> str:
     """`analyzeString(...).type`: none | ascii | url | base64 (ratios over UTF-16 code units)."""
     if not text:
         return "none"
-    if _ASCII.match(text):
+    if text.isascii() and text.isprintable():  # for ASCII text, printable is exactly 0x20-0x7e
         return "ascii"
     units = utf16_units(text)
     latin1 = multibyte = 0

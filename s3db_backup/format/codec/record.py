@@ -13,11 +13,12 @@ ciphertext s3db.js stored is what decode returns and what encode writes back.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from s3db_backup.archive.lines import StoredObject
 from s3db_backup.format.codec.behaviors import BEHAVIORS, MetadataLimitExceeded, compose, handle_get, split_insert
-from s3db_backup.format.codec.js import UNDEFINED, JSError, deep_copy, js_items, json_stringify, strip_undefined
+from s3db_backup.format.codec.js import UNDEFINED, JSError, js_items, json_stringify, strip_undefined
 from s3db_backup.format.codec.mapping import MappingError, version_map
 from s3db_backup.format.codec.metadata import (
     UnsupportedEncoding,
@@ -72,6 +73,16 @@ class VersionSpec:
     schema: VersionSchema
     behavior: str
     timestamps: bool
+
+    @cached_property
+    def metadata_limit(self) -> int:
+        """The metadata budget of an insert under this version (`effective_limit`, a function of the version)."""
+        return effective_limit(self.name, self.timestamps, None)
+
+    @cached_property
+    def validator_undefined(self) -> tuple[str, ...]:
+        """Attributes an insert stores as "undefined" when absent (see _fill_validator_undefined)."""
+        return _validator_undefined(self.schema.attributes)
 
 
 class ResourceCodec:
@@ -180,13 +191,16 @@ class ResourceCodec:
         record_id = record.get("id")
         if not isinstance(record_id, str) or not record_id:
             raise ValueError("record has no string id")
-        attributes = {k: v for k, v in deep_copy(record).items() if k != "id"}
-        _fill_validator_undefined(spec.schema.attributes, attributes)
+        # A shallow copy is enough: the mapper deep-copies before its hooks change anything.
+        attributes = {k: v for k, v in record.items() if k != "id"}
+        for name in spec.validator_undefined:
+            if name not in attributes:
+                attributes[name] = UNDEFINED
         try:
             mapped = spec.schema.mapper(attributes, version)
         except JSError as exc:
             raise UnsupportedType(f"s3db.js would fail to map it: {exc}") from exc
-        limit = effective_limit(version, spec.timestamps, None)
+        limit = spec.metadata_limit
         fields, body = split_insert(spec.behavior, mapped, limit)
         if spec.behavior == "body-only":
             fields["_map"] = json_stringify(spec.schema.map)
@@ -216,15 +230,19 @@ _CUSTOM_CHECKED = {"json", "datetime", "dateonly", "cron", "locale", "country", 
                    "phone", "color", "duration", "ean", "currency"}
 
 
-def _fill_validator_undefined(definitions: dict[str, Any], record: dict[str, Any]) -> None:
+def _validator_undefined(definitions: dict[str, Any]) -> tuple[str, ...]:
+    """Top-level attributes of a custom-checked type, in definition order: an insert without them stores them
+    as undefined."""
+    names = []
     for name, definition in definitions.items():
         if name.startswith("$$"):
             continue
         if isinstance(definition, dict):
             continue  # nested objects keep absent fields absent (seen in s3db.js 21.6.2 objects)
         base = definition.split("|", 1)[0] if isinstance(definition, str) else None
-        if base in _CUSTOM_CHECKED and name not in record:
-            record[name] = UNDEFINED
+        if base in _CUSTOM_CHECKED:
+            names.append(name)
+    return tuple(names)
 
 
 def _json_or(text: str, fallback: Any) -> Any:

@@ -27,6 +27,7 @@ from s3db_backup.format.codec.js import (
 from s3db_backup.format.codec.packed import KINDS as PACKED_KINDS
 from s3db_backup.format.codec.packed import pack, unpack
 from s3db_backup.format.codec.types import (
+    IDEMPOTENT,
     KEEPS,
     Action,
     UnsupportedType,
@@ -228,8 +229,9 @@ def unflatten(obj: dict[str, Any]) -> dict[str, Any]:
 #: time once this many are cached, so a hostile body cannot grow the cache without bound.
 _PLAN_CACHE_LIMIT = 4096
 
-#: What the second unmapper pass does to one key of an already unmapped record (see `unmaps_to_itself`).
-_KEEPS, _THROWS, _UNSURE = 0, 1, 2
+#: How `unmaps_to_itself` judges a key: which of the unmapper's branches it takes (when the key is the
+#: attribute's own name), or never (its outcome is not worked out here).
+_AGAIN_NEVER, _AGAIN_PLAIN, _AGAIN_UUID, _AGAIN_DATE = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -251,7 +253,7 @@ class UnmapPlan:
     array: bool  # the inline array branch (no hooks, "array" in the definition)
     after: tuple[tuple[Action, dict[str, Any]], ...]  # its afterUnmap hooks
     keeps: tuple[Callable[[Any], bool], ...] | None  # types.KEEPS of each hook; None if one has none
-    nested_hooks: bool  # some afterUnmap hook targets a path inside this attribute
+    again: int  # how unmaps_to_itself judges a value under the key `original` (_AGAIN_*)
 
 
 @dataclass
@@ -290,6 +292,7 @@ class VersionSchema:
         }
         self._hooked_roots = {attribute.split(".", 1)[0] for attribute in self.hooks.get("afterUnmap", {})
                               if "." in attribute}
+        self._after_rerun = self._after_rerun_steps()
         self._map_plans: dict[str, MapPlan] = {}
         self._unmap_plans: dict[str, UnmapPlan] = {}  # by attribute name
         self._key_plans: dict[str, UnmapPlan] = {}  # by stored key, through reversed_map
@@ -330,6 +333,32 @@ class VersionSchema:
                     _set(cloned, attribute, out)
         return cloned
 
+    def _after_rerun_steps(self) -> tuple[tuple[str, Action, dict[str, Any]], ...]:
+        """The afterUnmap steps whose re-run by the unmapper (after each value already went through its hooks)
+        can change something. A step is left out when its attribute is a top-level name no other hook reaches
+        into and its only action is IDEMPOTENT: the value under that name is then that action's own output
+        (the unmapper's loop puts nothing else there), or absent, and either way the re-run leaves it as is."""
+        table = self.hooks.get("afterUnmap", {})
+        return tuple(
+            (attribute, action, params) for attribute, action, params in self._hook_steps.get("afterUnmap", ())
+            if not ("." not in attribute and attribute not in self._hooked_roots and len(table[attribute]) == 1
+                    and table[attribute][0][0] in IDEMPOTENT))
+
+    def _rerun_after_hooks(self, rest: dict[str, Any]) -> dict[str, Any]:
+        """`_apply_hooks(rest, "afterUnmap")` for the unmapper's own `rest`, without the steps that provably
+        change nothing; `rest` itself when none is left (the unmapper owns it and only reads it afterwards)."""
+        if not self._after_rerun:
+            return rest
+        cloned = deep_copy(rest)
+        separator = self.separator
+        for attribute, action, params in self._after_rerun:
+            value = _get(cloned, attribute)
+            if value is not UNDEFINED:
+                out = action(value, params, separator)
+                if out is not value:
+                    _set(cloned, attribute, out)
+        return cloned
+
     # --- plans -------------------------------------------------------------------------------------------
 
     def _map_plan(self, key: str) -> MapPlan:
@@ -347,18 +376,35 @@ class VersionSchema:
             after = self.hooks.get("afterUnmap", {}).get(original) or []
             has_after = bool(after)
             keeps = tuple(KEEPS.get(action) for action, _ in after)
+            kind = special_kind(d) if not has_after else None
+            number = (not has_after and isinstance(d, str) and "number" in d and "array" not in d
+                      and "decimal" not in d)
+            array = isinstance(d, str) and "array" in d and not has_after
             plan = UnmapPlan(
                 original=original,
-                kind=special_kind(d) if not has_after else None,
-                number=(not has_after and isinstance(d, str) and "number" in d and "array" not in d
-                        and "decimal" not in d),
-                array=isinstance(d, str) and "array" in d and not has_after,
+                kind=kind,
+                number=number,
+                array=array,
                 after=tuple((action_function(action), params) for action, params in after),
                 keeps=None if None in keeps else keeps,  # type: ignore[arg-type]
-                nested_hooks=original in self._hooked_roots,
+                again=self._again_kind(original, kind, number or array, None in keeps),
             )
             _remember(self._unmap_plans, original, plan)
         return plan
+
+    def _again_kind(self, name: str, kind: str | None, inline_branch: bool, unknown_hook: bool) -> int:
+        """How unmaps_to_itself judges values under the key `name` (see _AGAIN_*)."""
+        if name in self.reversed_map or name == "_v" or name.startswith("$") or "." in name:
+            return _AGAIN_NEVER  # renamed, dropped, copied back or re-nested by the unmapper
+        if name in self._hooked_roots or inline_branch or unknown_hook:
+            return _AGAIN_NEVER
+        if kind is None:
+            return _AGAIN_PLAIN
+        if kind == "uuid":
+            return _AGAIN_UUID
+        if kind in ("datetime", "dateonly"):
+            return _AGAIN_DATE
+        return _AGAIN_NEVER
 
     def _key_plan(self, key: str) -> UnmapPlan:
         plan = self._key_plans.get(key)
@@ -400,7 +446,7 @@ class VersionSchema:
         for key, value in js_items(obj):
             plan = plan_of(key)
             rest[plan.original] = _unmap_value(plan, value, separator)
-        rest = self._apply_hooks(rest, "afterUnmap")
+        rest = self._rerun_after_hooks(rest)
         result = unflatten(rest)
         for key, value in mapped.items():  # `$` keys are never array indexes: insertion order is JS order
             if key.startswith("$"):
@@ -415,37 +461,38 @@ class VersionSchema:
         second pass changes nothing, and proving so per value costs a fraction of running it. Only keys whose
         outcome follows from the unmapper's steps are judged; any other key makes the answer False, and the
         caller runs the unmapper."""
+        plans = self._unmap_plans
         for key, value in data.items():
-            if key in self.reversed_map or key == "_v" or key.startswith("$") or "." in key:
-                return False  # renamed, dropped, copied back or re-nested by the unmapper
-            if self._again(self._unmap_plan(key), value) == _UNSURE:
+            plan = plans.get(key) or self._unmap_plan(key)
+            again = plan.again
+            if again == _AGAIN_PLAIN:
+                # the string branch, then the hooks (run twice: in the loop and by _apply_hooks)
+                kind_of_value = type(value)
+                if kind_of_value is str:
+                    if value == "[object Object]" or value.startswith(("{", "[")):
+                        return False
+                elif kind_of_value not in _PASSIVE:
+                    return False
+                for keep in plan.keeps or ():
+                    if not keep(value):
+                        return False
+            elif again == _AGAIN_UUID:
+                if type(value) is str:
+                    if len(value) == 24 and "-" not in value:
+                        return False
+                elif type(value) not in _PASSIVE:
+                    return False
+            elif again == _AGAIN_DATE:
+                if type(value) is str and value != "":
+                    if not _date_branch_throws(plan.kind, value):  # type: ignore[arg-type]
+                        return False
+                elif type(value) not in _PASSIVE:
+                    return False
+            else:
                 return False
         # Every key keeps its value, or one throws (the first in JavaScript order does, the keys before it
         # keeping theirs): either way the caller ends up with `data`.
         return True
-
-    def _again(self, plan: UnmapPlan, value: Any) -> int:
-        """What unmapping `value` under `plan` does, when `plan.original` is the key (see unmaps_to_itself)."""
-        if plan.nested_hooks or plan.array or plan.number:
-            return _UNSURE
-        kind = plan.kind
-        if kind is None:
-            # the string branch, then the hooks (run twice: in the loop and by _apply_hooks)
-            if isinstance(value, str) and (type(value) is not str or value == "[object Object]"
-                                           or value.startswith(("{", "["))):
-                return _UNSURE
-            if plan.keeps is None or not all(keep(value) for keep in plan.keeps):
-                return _UNSURE
-            return _KEEPS if type(value) in _PASSIVE else _UNSURE
-        if kind == "uuid":
-            if type(value) is str:
-                return _UNSURE if len(value) == 24 and "-" not in value else _KEEPS
-            return _KEEPS if type(value) in _PASSIVE else _UNSURE
-        if kind in ("datetime", "dateonly"):
-            if type(value) is str and value != "":
-                return _THROWS if _date_branch_throws(kind, value) else _UNSURE
-            return _KEEPS if type(value) in _PASSIVE else _UNSURE
-        return _UNSURE
 
 
 #: Value types the unmapper passes through untouched when no branch applies (JSON values and undefined).

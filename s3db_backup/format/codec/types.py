@@ -267,6 +267,8 @@ def _js_number_of(value: Any) -> float | int:
 
 def split_escaped(text: str, separator: str) -> list[str]:
     """The split loop of toArray/toArrayOfNumbers: `\\x` escapes x, `separator` splits (UTF-16 units)."""
+    if "\\" not in text and len(separator) == 1:
+        return text.split(separator)  # no escapes: the loop splits at each separator character
     items, current, i = [], [], 0
     units = list(text)  # separators and backslash are BMP: code points split the same way here
     while i < len(units):
@@ -618,3 +620,14 @@ KEEPS: dict[str, Callable[[Any], bool]] = {
     "toArrayOfDecimals": _keeps_number_list,
     "toArrayOfEmbeddings": lambda value: isinstance(value, list) or value is None or value is UNDEFINED,
 }
+
+
+#: afterUnmap actions with f(f(x)) == f(x) for every x: each returns a kind of value it keeps (toBool a bool;
+#: toArray a list, null or undefined; the base-62 decoders a number, null, undefined or ""; the array decoders
+#: a new list of numbers, equal to the list they are given). The unmapper runs every hook once per value and
+#: then again over the record (_apply_hooks); for these the second run cannot change anything. Not fromJSON
+#: ('"\\"1\\""' parses to '"1"', which parses again) nor the guarded decoders (decodeIPv4 twice is a known quirk).
+IDEMPOTENT = frozenset({
+    "toBool", "toArray", "fromBase62", "fromBase62Decimal", "decrypt", "toArrayOfNumbers", "toArrayOfDecimals",
+    "toArrayOfEmbeddings",
+})
