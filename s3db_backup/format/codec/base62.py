@@ -69,7 +69,9 @@ def encode_decimal(n: float | int) -> str:
     negative = n < 0
     text = number_to_string(abs(n))
     int_part, _, dec_part = text.partition(".")
-    encoded_int = encode(to_number(int_part))
+    # Number(digits) is float(digits) for plain decimal digits (the regular case; "1e+21" goes the long way)
+    whole = normalize_number(float(int_part)) if int_part.isdigit() and int_part.isascii() else to_number(int_part)
+    encoded_int = encode(whole)
     sign = "-" if negative else ""
     return f"{sign}{encoded_int}.{dec_part}" if dec_part else f"{sign}{encoded_int}"
 

@@ -110,7 +110,12 @@ def number_to_string(value: int | float) -> str:
     if value == 0:
         return "0"
     sign = "-" if value < 0 else ""
-    digits_t = Decimal(repr(abs(value))).normalize().as_tuple()
+    shortest = repr(abs(value))
+    if "e" not in shortest:
+        # Python writes 1e-4 <= x < 1e16 positionally, with the same shortest digits, inside the range where
+        # JavaScript does too: the texts agree but for Python's ".0" on integral values.
+        return sign + (shortest[:-2] if shortest.endswith(".0") else shortest)
+    digits_t = Decimal(shortest).normalize().as_tuple()
     digits = "".join(str(d) for d in digits_t.digits)
     k = len(digits)
     n = digits_t.exponent + k  # value = 0.digits * 10**n
@@ -226,9 +231,18 @@ def json_parse(text: str) -> Any:
         raise JSError(f"JSON.parse: {exc}") from exc
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _has_surrogate(text: str) -> bool:
+    """Whether `text` holds a lone surrogate (0xD800-0xDFFF), scanned in C rather than character by character."""
+    return not text.isascii() and _SURROGATE.search(text) is not None
+
+
 def _quote(text: str) -> str:
     out = json.dumps(text, ensure_ascii=False)
-    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):  # well-formed JSON.stringify escapes lone surrogates
+    if _has_surrogate(text):  # well-formed JSON.stringify escapes lone surrogates
         out = "".join(f"\\u{ord(c):04x}" if 0xD800 <= ord(c) <= 0xDFFF else c for c in out)
     return out
 
@@ -270,7 +284,9 @@ def utf16_units(text: str) -> list[int]:
 
 
 def utf16_len(text: str) -> int:
-    return sum(2 if ord(c) > 0xFFFF else 1 for c in text)
+    if text.isascii():
+        return len(text)
+    return len(text) + len(_ASTRAL.findall(text))  # characters beyond the BMP take two units
 
 
 def utf16_slice(text: str, length: int) -> str:
@@ -289,7 +305,7 @@ def utf8_bytes(text: str) -> bytes:
 
 def encode_uri_component(text: str) -> str:
     """`encodeURIComponent(text)`; JSError (URIError) on a lone surrogate."""
-    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+    if _has_surrogate(text):
         raise JSError("URIError: URI malformed")
     return quote(text, safe="-_.!~*'()")
 

@@ -134,11 +134,14 @@ def _analyze(text: str) -> str:
 
 def metadata_encode(value: Any) -> str:
     """`metadataEncode(value).encoded`: the header-safe text s3db.js stores for a mapped value."""
-    if value is None:
+    if type(value) is str:
+        text = value  # js_string's answer for text, without its checks
+    elif value is None:
         return "null"
-    if value is UNDEFINED:
+    elif value is UNDEFINED:
         return "undefined"
-    text = js_string(value)
+    else:
+        text = js_string(value)
     if text.startswith(_RESERVED_PREFIXES):
         return "b:" + base64.b64encode(utf8_bytes(text)).decode("ascii")
     dictionary = dictionary_encode(text)
@@ -155,6 +158,9 @@ def metadata_encode(value: Any) -> str:
 
 def metadata_decode(value: Any) -> Any:
     """`metadataDecode(value)`: what s3db.js's S3 client hands the schema for a stored value."""
+    if type(value) is str and value[1:2] != ":" and not value.startswith("z85:"):
+        # every encoded form has ':' second (d:, z:, u:, b:) but z85:, so this is plain text (or null/undefined)
+        return None if value == "null" else UNDEFINED if value == "undefined" else value
     if value == "null":
         return None
     if value == "undefined":
@@ -195,6 +201,8 @@ def utf8_size(text: Any) -> int:
     """`calculateUTF8Bytes`: UTF-8 bytes, a lone surrogate counting 3."""
     if not isinstance(text, str):
         text = js_string(text)
+    if text.isascii():
+        return len(text)  # one byte per character
     return len(utf8_bytes(text))
 
 
@@ -220,7 +228,8 @@ def attribute_sizes(mapped: dict[str, Any]) -> dict[str, int]:
 
 
 def total_size(mapped: dict[str, Any]) -> int:
-    return sum(attribute_sizes(mapped).values()) + sum(utf8_size(k) for k in mapped)
+    # the sum of attribute_sizes(mapped) and the keys' sizes; a sum needs no JavaScript key order
+    return sum(utf8_size(transform_value(value)) for value in mapped.values()) + sum(utf8_size(k) for k in mapped)
 
 
 def effective_limit(version: str, timestamps: bool, record_id: Any, s3_limit: int = S3_METADATA_LIMIT_BYTES) -> int:

@@ -202,9 +202,10 @@ def _falsy(value: Any) -> bool:
         is_number(value) and (value == 0 or math.isnan(value)))
 
 
-def unflatten(obj: dict[str, Any]) -> dict[str, Any]:
+def unflatten(obj: dict[str, Any], *, dotted: bool = True) -> dict[str, Any]:
+    """`unflatten(obj)`; a caller that knows no key holds a `.` says so with `dotted=False`."""
     items = js_items(obj)
-    if not any("." in key for key, _ in items):
+    if not dotted or not any("." in key for key, _ in items):
         return dict(items)  # no path to split: each key is assigned once, in this order
     result: dict[str, Any] = {}
     for key, value in items:
@@ -326,11 +327,7 @@ class VersionSchema:
         cloned = deep_copy(item)
         separator = self.separator
         for attribute, action, params in self._hook_steps.get(hook, ()):
-            value = _get(cloned, attribute)
-            if value is not UNDEFINED:
-                out = action(value, params, separator)
-                if out is not value:  # setting the value _get just found changes nothing
-                    _set(cloned, attribute, out)
+            _run_step(cloned, attribute, action, params, separator)
         return cloned
 
     def _after_rerun_steps(self) -> tuple[tuple[str, Action, dict[str, Any]], ...]:
@@ -352,11 +349,7 @@ class VersionSchema:
         cloned = deep_copy(rest)
         separator = self.separator
         for attribute, action, params in self._after_rerun:
-            value = _get(cloned, attribute)
-            if value is not UNDEFINED:
-                out = action(value, params, separator)
-                if out is not value:
-                    _set(cloned, attribute, out)
+            _run_step(cloned, attribute, action, params, separator)
         return cloned
 
     # --- plans -------------------------------------------------------------------------------------------
@@ -443,11 +436,13 @@ class VersionSchema:
 
         separator = self.separator
         rest: dict[str, Any] = {}
+        dotted = False
         for key, value in js_items(obj):
             plan = plan_of(key)
             rest[plan.original] = _unmap_value(plan, value, separator)
+            dotted = dotted or "." in plan.original
         rest = self._rerun_after_hooks(rest)
-        result = unflatten(rest)
+        result = unflatten(rest, dotted=dotted)
         for key, value in mapped.items():  # `$` keys are never array indexes: insertion order is JS order
             if key.startswith("$"):
                 result[key] = value
@@ -508,6 +503,20 @@ def _date_branch_throws(kind: str, value: str) -> bool:
     except JSError:
         return True
     return False
+
+
+def _run_step(obj: dict[str, Any], attribute: str, action: Action, params: dict[str, Any], separator: str) -> None:
+    """One hook step of _apply_hooks: `_set(obj, attribute, action(_get(obj, attribute)))` unless undefined."""
+    if attribute in obj:  # what _get and _set do first
+        value = obj[attribute]
+        if value is not UNDEFINED:
+            obj[attribute] = action(value, params, separator)
+        return
+    value = _get(obj, attribute)
+    if value is not UNDEFINED:
+        out = action(value, params, separator)
+        if out is not value:  # setting the value _get just found changes nothing
+            _set(obj, attribute, out)
 
 
 def _remember(cache: dict[str, Any], key: str, plan: Any) -> None:
