@@ -10,6 +10,7 @@ ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 KEY_ALPHABET = ALPHABET[:36]
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
 _KEY_VALUE = {c: i for i, c in enumerate(KEY_ALPHABET)}
+_EXACT = 2**53
 
 
 def _encode(n: float, alphabet: str) -> str:
@@ -20,7 +21,15 @@ def _encode(n: float, alphabet: str) -> str:
     if n < 0:
         return "-" + _encode(-math.floor(n), alphabet)
     base = len(alphabet)
-    x = float(math.floor(n))  # JavaScript does this in doubles: keep their rounding
+    whole = math.floor(n)
+    if whole < _EXACT:
+        # Below 2**53 the doubles' x % base and floor(x / base) are exact, so integers give the same digits.
+        digits = []
+        while whole:
+            whole, digit = divmod(whole, base)
+            digits.append(alphabet[digit])
+        return "".join(reversed(digits))
+    x = float(whole)  # JavaScript does this in doubles: keep their rounding
     out = ""
     while x:
         out = alphabet[int(x % base)] + out
@@ -35,8 +44,17 @@ def _decode(s: str, values: dict[str, int]) -> float | int:
         return 0
     negative = s[0] == "-"
     body = s[1:] if negative else s
-    r = 0.0  # doubles, as in JavaScript
     base = len(values)
+    if len(body) <= 8:
+        # 62**8 < 2**53: every partial sum is an integer the doubles hold exactly, so integers give the same
+        m = 0
+        for ch in body:
+            idx = values.get(ch)
+            if idx is None:
+                return math.nan
+            m = m * base + idx
+        return -m if negative else m
+    r = 0.0  # doubles, as in JavaScript
     for ch in body:
         idx = values.get(ch)
         if idx is None:

@@ -497,6 +497,8 @@ _PASSIVE = frozenset({str, int, float, bool, type(None), type(UNDEFINED), dict, 
 def _date_branch_throws(kind: str, value: str) -> bool:
     """Whether the unmapper's datetime/dateonly branch throws a JSError on `value` (it does on the ISO text a
     first pass produced: base 62 has no `-`)."""
+    if "-" in value[1:]:
+        return True  # base62.decode gives NaN (a `-` past the sign), and no Date has a NaN time
     n = base62.decode(value)
     try:
         to_iso_string(n * 86_400_000 if kind == "dateonly" and is_number(n) else n)
