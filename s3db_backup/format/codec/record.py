@@ -28,6 +28,7 @@ from s3db_backup.format.codec.metadata import (
     metadata_encode,
 )
 from s3db_backup.format.codec.partitions import partition_keys
+from s3db_backup.format.codec.plugins import PluginMapError, plugin_map, spread_prefixes
 from s3db_backup.format.codec.schema import VersionSchema
 from s3db_backup.format.codec.types import UnsupportedType
 from s3db_backup.format.layout import classify, record_key
@@ -81,8 +82,22 @@ class VersionSpec:
 
     @cached_property
     def validator_undefined(self) -> tuple[str, ...]:
-        """Attributes an insert stores as "undefined" when absent (see _fill_validator_undefined)."""
+        """Attributes an insert stores as "undefined" when absent (see _validator_undefined)."""
         return _validator_undefined(self.schema.attributes)
+
+    @cached_property
+    def plugin_map_json(self) -> str:
+        """`JSON.stringify(schema.pluginMap)`, stored as `_pluginMap` by some behaviors; "" without plugin keys."""
+        return json_stringify(self.schema.plugin_map) if self.schema.plugin_map else ""
+
+    @cached_property
+    def plugin_prefixes(self) -> tuple[str, ...]:
+        return spread_prefixes(self.schema.plugin_map)
+
+    def in_plugin_layout(self, key: str) -> bool:
+        """Whether a stored metadata key is one this version gives a plugin attribute: its plugin key, or a key
+        flatten() spreads its object value into (plugins.py)."""
+        return key in self.schema.reversed_plugin_map or key.startswith(self.plugin_prefixes)
 
 
 class ResourceCodec:
@@ -124,13 +139,15 @@ class ResourceCodec:
             except MappingError as exc:
                 broken[name] = str(exc)
                 continue
-            vs = VersionSchema(attributes=attributes, map=mapping)
+            try:
+                plugin_keys = plugin_map(attributes, entry.get("pluginSchemaRegistry"))
+            except PluginMapError as exc:
+                broken[name] = f"s3db.js cannot connect: {exc}"
+                continue
+            vs = VersionSchema(attributes=attributes, map=mapping, plugin_map=plugin_keys)
             if vs.unsupported:
                 attr, kind = next(iter(vs.unsupported.items()))
                 broken[name] = f"attribute {attr!r} has type {kind}, which this codec does not implement"
-            plugins = entry.get("pluginSchemaRegistry") or {}
-            if any((p or {}).get("mapping") for p in plugins.values() if isinstance(p, dict)):
-                broken[name] = "plugin attributes are not implemented by this codec"
             versions[name] = VersionSpec(name, vs, behavior, timestamps)
         definition = (entry.get("versions") or {}).get(current) or {}
         partitions = entry.get("partitions") or definition.get("partitions") or {}
@@ -159,7 +176,9 @@ class ResourceCodec:
         current = self._usable(self.current, obj.key)
         for key in obj.metadata:
             # update() also stores get()'s `_` internals (`_contentlength`, `_etag`, ...): s3db.js's own keys.
-            if key not in INTERNAL_KEYS and not key.startswith("_") and not spec.schema.in_layout(key):
+            # Plugin keys are judged by the current version: get() unmaps them with its plugin map.
+            if (key not in INTERNAL_KEYS and not key.startswith("_") and not spec.schema.in_layout(key)
+                    and not current.in_plugin_layout(key)):
                 raise UnrecognizedObject(f"metadata key {key!r} is not in version {version}'s layout", obj.key)
         try:
             metadata = {k: metadata_decode(v) for k, v in obj.metadata.items()}
@@ -201,7 +220,7 @@ class ResourceCodec:
         except JSError as exc:
             raise UnsupportedType(f"s3db.js would fail to map it: {exc}") from exc
         limit = spec.metadata_limit
-        fields, body = split_insert(spec.behavior, mapped, limit)
+        fields, body = split_insert(spec.behavior, mapped, limit, spec.plugin_map_json)
         if spec.behavior == "body-only":
             fields["_map"] = json_stringify(spec.schema.map)
             if not body:

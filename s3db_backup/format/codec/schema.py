@@ -262,13 +262,15 @@ class VersionSchema:
     """What s3db.js builds for one version: attributes, attribute -> short key map, hooks.
 
     Everything the mapper and unmapper derive from the schema alone (per-key plans, the hooks' functions) is
-    computed once here or cached on first use: a backup runs both for every record of the version."""
+    computed once here or cached on first use: a backup runs both for every record of the version. So the
+    attributes, map and hooks are fixed once the schema is built."""
 
     attributes: dict[str, Any]
     map: dict[str, str]
     separator: str = "|"
     hooks: dict[str, dict[str, list]] = field(default_factory=dict)
     unsupported: dict[str, str] = field(default_factory=dict)
+    plugin_map: dict[str, str] = field(default_factory=dict)  # plugin attribute -> key (plugins.py)
 
     def __post_init__(self) -> None:
         if not self.hooks:
@@ -279,6 +281,9 @@ class VersionSchema:
             if kind in _UNSUPPORTED_SPECIAL:
                 self.unsupported[name] = kind
         self.reversed_map = {v: k for k, v in self.map.items()}
+        # `reversedPluginMap[key] || reversedMap[key] || key`: a plugin key wins over an index key.
+        self.reversed_plugin_map = {v: k for k, v in self.plugin_map.items()}
+        self.reversed_map.update(self.reversed_plugin_map)
         # s3db.js 21.6.2 hands buffer/bits values to flatten() as plain objects: each byte becomes its own
         # metadata key `<attribute>.<index>`, stored as `<attribute>_<index>` (S3's key rule), never the hook's
         # base64. Those keys belong to the layout.
@@ -358,7 +363,8 @@ class VersionSchema:
         plan = self._map_plans.get(key)
         if plan is None:
             d = self.definition(key)
-            plan = MapPlan(self.map.get(key) or key, special_kind(d), isinstance(d, str) and "number" in d)
+            plan = MapPlan(self.plugin_map.get(key) or self.map.get(key) or key, special_kind(d),
+                           isinstance(d, str) and "number" in d)
             _remember(self._map_plans, key, plan)
         return plan
 
@@ -422,14 +428,18 @@ class VersionSchema:
 
     # --- decode ------------------------------------------------------------------------------------------
 
-    def unmapper(self, mapped: dict[str, Any], map_override: dict[str, str] | None = None) -> dict[str, Any]:
-        """`Schema.unmapper`; raises JSError where s3db.js's would throw."""
+    def unmapper(self, mapped: dict[str, Any], map_override: dict[str, str] | None = None,
+                 reversed_plugin_override: dict[str, str] | None = None) -> dict[str, Any]:
+        """`Schema.unmapper`; raises JSError where s3db.js's would throw. The plugin override is already inverted
+        (stored key -> attribute: plugins.plugin_map_from_meta)."""
         obj = deep_copy(mapped)
         obj.pop("_v", None)
-        if map_override is None:
+        if map_override is None and reversed_plugin_override is None:
             plan_of = self._key_plan
         else:
-            reversed_map = {v: k for k, v in map_override.items()}
+            reversed_map = {v: k for k, v in (self.map if map_override is None else map_override).items()}
+            reversed_map.update(self.reversed_plugin_map if reversed_plugin_override is None
+                                else reversed_plugin_override)
 
             def plan_of(key: str) -> UnmapPlan:
                 return self._unmap_plan(reversed_map.get(key) or key)
