@@ -392,7 +392,10 @@ class VersionSchema:
         return plan
 
     def _again_kind(self, name: str, kind: str | None, inline_branch: bool, unknown_hook: bool) -> int:
-        """How unmaps_to_itself judges values under the key `name` (see _AGAIN_*)."""
+        """How unmaps_to_itself judges values under the key `name` (see _AGAIN_*).
+
+        A key the unmapper renames is never judged: any map the unmapper consults besides reversed_map (such
+        as a plugin map) must be checked here too, and its keys' plans kept apart."""
         if name in self.reversed_map or name == "_v" or name.startswith("$") or "." in name:
             return _AGAIN_NEVER  # renamed, dropped, copied back or re-nested by the unmapper
         if name in self._hooked_roots or inline_branch or unknown_hook:
