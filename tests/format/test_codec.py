@@ -59,7 +59,10 @@ def test_integer_roundtrip(n: int) -> None:
     assert base62.decode(base62.encode(n)) == n
 
 
-@given(finite.filter(lambda v: abs(v) < 2**53))  # above 2**53 s3db.js's base62 (doubles) loses digits too
+# Above 2**53 s3db.js's base62 (doubles) loses digits too; far below 1e-6 the decimal text s3db.js writes loses
+# the value (1e-9 and the denormal 5e-324 read back as 0: asserted in test_codec_types.py), so the round trip
+# holds on the `storable` range the record tests use.
+@given(finite.filter(lambda v: v == 0 or 1e-6 <= abs(v) < 2**53))
 def test_decimal_roundtrip(x: float) -> None:
     assert base62.decode_decimal(base62.encode_decimal(x)) == x
 
