@@ -5,6 +5,7 @@
 // Progress goes to stderr; stdout gets exactly one line of JSON: {"resources": {"<name>": <count>}}.
 // Content depends only on --records and --seed (ids are fixed: u-00001, o-00001, a-00001, e-00001);
 // the only wall-clock values are the createdAt/updatedAt fields that s3db.js adds to `users`.
+import { GraphPlugin } from 's3db.js/plugins/graph.plugin';
 import { openDatabase, parseArgs, run } from './lib.mjs';
 
 const BATCH = 200;
@@ -421,6 +422,75 @@ async function runTypes(db, summary, failures) {
     summary.resources[`packed_${prefix}`] = PACKED_COUNT;
   }
   if (failures.length > 0) throw new Error(`packed: ${failures.slice(0, 3).join('; ')}`);
+
+  await seedPluginAttributes(db, summary, make);
+  if (failures.length > 0) throw new Error(`plugins: ${failures.slice(0, 3).join('; ')}`);
+}
+
+// Plugin attributes (Resource.addPluginAttribute): stored under hash keys from the schema's plugin map
+// ('p' + 3 base-62 digits), not schema indexes. s3db.json learns of them only at its next upload (createResource,
+// uploadMetadataFile), which makes a new version; records written before that carry the old version.
+// - GraphPlugin (the one built-in plugin of 21.6.2 that adds one and works: VectorPlugin's install throws after
+//   adding its `_has<Field>` attribute) gives edge resources a `snapshot` object attribute when `denormalize` is
+//   set. A non-empty snapshot is flattened into keys in neither map (`snapshot.name` -> metadata `snapshot_name`,
+//   read back under that name); an empty one is stored under the plugin key.
+// - The public API directly: object definitions (numbers and booleans are not converted: their hooks go to
+//   `<name>.type`), a `_`-prefixed name get() keeps, two plugins, user-managed over the limit and body-only (both
+//   store `_pluginMap`), and a string definition, which s3db.json cannot mark as a plugin attribute.
+const GRAPH_NAMES = ['Ana', 'Bruno', '東京 🚀', 'x|y', ''];
+async function seedPluginAttributes(db, summary, make) {
+  const nodes = await make({ name: 'gnodes', attributes: { name: 'string|optional', bio: 'string|optional' } });
+  for (let i = 1; i <= GRAPH_NAMES.length; i += 1) {
+    const node = { id: `gn-${pad(i)}`, bio: i === 2 ? bytesOf(2500, 'é') : `bio ${i}` };
+    if (GRAPH_NAMES[i - 1]) node.name = GRAPH_NAMES[i - 1];
+    if (i === 4) delete node.bio;
+    await nodes.insert(node);
+  }
+  await db.usePlugin(new GraphPlugin({ vertices: 'gnodes', edges: 'gedges', createResources: true,
+    denormalize: ['name', 'bio'], logLevel: 'error' }), 'graph');
+  const edges = db.resources.gedges;
+  const edge = (i, from, to) => ({ id: `ge-${pad(i)}`, source: `gn-${pad(from)}`, target: `gn-${pad(to)}`, label: `l${i % 3}` });
+  const snapshotOf = async (to) => {
+    const n = await nodes.get(`gn-${pad(to)}`);
+    const out = {};
+    for (const f of ['name', 'bio']) if (n[f] !== undefined) out[f] = n[f];
+    return out;
+  };
+  // written while s3db.json's current version does not have `snapshot` yet
+  for (const [i, from, to] of [[1, 1, 2], [2, 2, 5], [3, 3, 4]]) await edges.insert({ ...edge(i, from, to), snapshot: await snapshotOf(to) });
+  const plugged = [['user-managed', 'um'], ['body-only', 'bb'], ['body-overflow', 'bo']];
+  for (const [behavior, prefix] of plugged) {
+    const r = await make({ name: `plugged_${prefix}`, behavior,
+      attributes: { title: 'string|required', body: 'string|optional', n: 'number|optional' } });
+    r.addPluginAttribute('_score', { type: 'number', optional: true }, 'SeedPlugin');
+    r.addPluginAttribute('flagged', { type: 'boolean', optional: true }, 'SeedPlugin');
+    r.addPluginAttribute('origin', { type: 'string', optional: true }, 'OtherPlugin');
+  }
+  const strDef = await make({ name: 'plugged_str', attributes: { title: 'string|required' } });
+  strDef.addPluginAttribute('tag', 'string|optional', 'SeedPlugin');
+  await db.uploadMetadataFile(); // s3db.json now holds every plugin attribute (new versions)
+  for (const [i, from, to] of [[4, 1, 3], [5, 4, 1], [6, 5, 2], [7, 2, 3], [8, 1, 5]]) {
+    // an empty snapshot is stored under the plugin key; ge-00008 has none
+    const snapshot = i === 6 ? {} : await snapshotOf(to);
+    await edges.insert({ ...edge(i, from, to), ...(i === 8 ? {} : { snapshot }) });
+  }
+  await nodes.graph.connect('gn-00003', 'gn-00001', { label: 'via-plugin' }); // the plugin's own write path
+  summary.resources.gnodes = GRAPH_NAMES.length;
+  summary.resources.gedges = 9;
+  for (const [, prefix] of plugged) {
+    const r = db.resources[`plugged_${prefix}`];
+    for (let i = 1; i <= 6; i += 1) {
+      const rec = { id: `${prefix}-${pad(i)}`, title: `${TRICKY[i + 4]} ${i}`, n: i * 1.5 };
+      if (i % 3 !== 0) rec._score = [0, 7.25, -3, 1e21][i % 4];
+      if (i % 2 === 0) rec.flagged = i % 4 === 0;
+      if (i !== 5) rec.origin = ['seed', 'ñandú 🚀', 'a|b', '{"x":1}', ''][i % 5];
+      if (i >= 5) rec.body = bytesOf(3000, '東'); // over the metadata limit
+      await r.insert(rec);
+    }
+    summary.resources[`plugged_${prefix}`] = 6;
+  }
+  for (let i = 1; i <= 3; i += 1) await strDef.insert({ id: `ps-${pad(i)}`, title: `t${i}`, ...(i === 3 ? {} : { tag: `tag ${i}` }) });
+  summary.resources.plugged_str = 3;
 }
 
 async function main() {

@@ -23,10 +23,20 @@ UPDATED = {"kinds": {"k-00002", "k-00003"}, "packed_pn": {"pn-00002"},
 #: v2 objects s3db.js wrote with a fresh index mapping that s3db.json's schemaRegistry does not hold (the resource
 #: was redefined in the same session): keys outside the layout, so unrecognized, and get() misreads them.
 UNRECOGNIZED = {("evolving", f"v-{i:05d}") for i in range(6, 11)}
+#: A plugin attribute with a string definition: s3db.json cannot mark it as one (`_pluginAttributeMetadata` is not
+#: saved), so a reader maps it as a user attribute and get() returns the writer's hash key (`p3eb`) as a field.
+UNRECOGNIZED |= {("plugged_str", "ps-00001"), ("plugged_str", "ps-00002")}
+#: Objects stored with the maps of the session that added the plugin attributes, which differ from what a process
+#: connected from s3db.json writes: edges written before s3db.json held `snapshot` (version v1 has no plugin keys),
+#: and body-only `_map`s without the `<plugin attribute>.type`... indexes a reader assigns. Read identically.
+WRITER_MAPS = {("gedges", f"ge-{i:05d}") for i in (1, 2, 3)} | {("plugged_bb", f"bb-{i:05d}") for i in range(1, 7)}
+#: Resources of the seed's plugin-attribute part (seed.mjs, seedPluginAttributes).
+PLUGGED = ("gnodes", "gedges", "plugged_um", "plugged_bb", "plugged_bo", "plugged_str")
 #: Records whose decoded form cannot re-encode to the stored bytes (the backup keeps their stored form):
 #: get() parses strings that look like JSON into objects; truncate-data records lose their `_truncated` flag.
 def _not_reencodable(obj: StoredObject) -> bool:
-    return "_truncated" in obj.metadata or any(v.startswith(("{", "[")) for v in obj.metadata.values())
+    return "_truncated" in obj.metadata or any(v.startswith(("{", "[")) for k, v in obj.metadata.items()
+                                               if k not in ("_map", "_pluginmap"))
 
 
 #: What get() makes of some values s3db.js stored, so that writing the record again stores something else (the
@@ -137,7 +147,7 @@ def test_python_encoding_is_byte_identical_to_s3dbjs_inserts(types_db: TypesDb) 
     different = []
     for obj in _records(types_db, recognized=True):
         info = classify(obj.key)
-        if info.record_id in UPDATED.get(info.resource, set()):
+        if info.record_id in UPDATED.get(info.resource, set()) or (info.resource, info.record_id) in WRITER_MAPS:
             continue
         decoded = codecs[info.resource].decode(obj)
         encoded = codecs[info.resource].encode(decoded.data, decoded.version)
@@ -254,3 +264,93 @@ def test_unrecognized_objects_are_reported(types_db: TypesDb) -> None:
         codec.decode(StoredObject(obj.key, {**obj.metadata, "_v": "v9"}, obj.content_type, obj.body))
     with pytest.raises(UnrecognizedObject, match="layout"):
         codec.decode(StoredObject(obj.key, {**obj.metadata, "zz": "x"}, obj.content_type, obj.body))
+
+
+# --- plugin attributes ---------------------------------------------------------------------------------------
+
+
+def test_plugin_attributes_are_stored_under_plugin_keys_and_decoded_as_get(types_db: TypesDb) -> None:
+    """GraphPlugin's `snapshot` and attributes added through Resource.addPluginAttribute: s3db.json marks them with
+    `__plugin__`, records store them under the hash keys of the plugin map (plus `_pluginmap` where the behavior
+    keeps it), and the codec reads them as get() does (the whole database is compared above; this pins the parts
+    that make it a test of plugin attributes)."""
+    from s3db_backup.format.codec.plugins import attribute_hash
+
+    edges = ResourceCodec.from_schema(types_db.schema, "gedges")
+    assert edges.versions[edges.current].schema.plugin_map == {"snapshot": attribute_hash("GraphPlugin", "snapshot")}
+    um = ResourceCodec.from_schema(types_db.schema, "plugged_um")
+    keys = um.versions[um.current].schema.plugin_map
+    assert set(keys) == {"_score", "flagged", "origin"} and all(k.startswith("p") for k in keys.values())
+    stored = {k: o for k, o in types_db.objects.items() if classify(k).kind == "record"}
+    used = {v for o in stored.values() for v in o.metadata} & ({edges.versions["v2"].schema.plugin_map["snapshot"]}
+                                                             | set(keys.values()))
+    assert used == {edges.versions["v2"].schema.plugin_map["snapshot"], *keys.values()}
+    assert any("_pluginmap" in o.metadata for k, o in stored.items() if k.startswith("resource=plugged_bb/"))
+    assert any("_pluginmap" in o.metadata for k, o in stored.items() if k.startswith("resource=plugged_um/"))
+    # get() keeps a plugin attribute whose name starts with "_"; a non-empty snapshot comes back under its spread keys
+    reads = types_db.reads
+    assert reads["plugged_um"]["um-00001"]["record"]["_score"] == "7.25"
+    assert reads["plugged_bb"]["bb-00001"]["record"]["_score"] == 7.25
+    assert reads["gedges"]["ge-00006"]["record"]["snapshot"] == {}
+    assert reads["gedges"]["ge-00005"]["record"]["snapshot_name"] == "Ana"
+    for resource, record_id in [("plugged_um", "um-00001"), ("plugged_bb", "bb-00001"), ("plugged_bo", "bo-00004"),
+                                ("gedges", "ge-00006"), ("gedges", "ge-00001"), ("plugged_um", "um-00005")]:
+        codec = ResourceCodec.from_schema(types_db.schema, resource)
+        decoded = codec.decode(types_db.objects[f"resource={resource}/data/id={record_id}"])
+        assert decoded.data == reads[resource][record_id]["record"], (resource, record_id)
+
+
+def test_a_string_defined_plugin_attribute_is_lost_by_s3dbjs(types_db: TypesDb) -> None:
+    """s3db.js 21.6.2 keeps the plugin name of a string definition in `_pluginAttributeMetadata`, which s3db.json
+    does not hold: the writer stores the hash key, a reader maps the attribute to an index and get() returns the
+    hash key as a field. The codec keeps such objects as stored."""
+    from s3db_backup.format.codec.plugins import attribute_hash
+
+    key = attribute_hash("SeedPlugin", "tag")
+    assert types_db.objects["resource=plugged_str/data/id=ps-00001"].metadata[key] == "tag 1"
+    assert types_db.reads["plugged_str"]["ps-00001"]["record"] == {"title": "t1", key: "tag 1", "id": "ps-00001"}
+    with pytest.raises(UnrecognizedObject, match="layout"):
+        ResourceCodec.from_schema(types_db.schema, "plugged_str").decode(
+            types_db.objects["resource=plugged_str/data/id=ps-00001"])
+
+
+def test_plugin_resources_back_up_and_restore_byte_identical(types_db: TypesDb, s3_client, s3db_connection) -> None:
+    """The plugin resources alone, through the engine: records decoded (but the string-defined plugin attribute's),
+    the restored copy byte-identical and read by s3db.js exactly like the original."""
+    import gzip
+    import json
+
+    from s3db_backup.compare import compare_prefixes
+    from s3db_backup.locations import S3Location
+    from tests.unit.engine_driver import backup, restore
+
+    bucket, source = types_db.bucket, "db/plugged"
+    for key, obj in types_db.objects.items():
+        info = classify(key)
+        if key == SCHEMA_KEY or (info.kind in ("record", "partition") and info.resource in PLUGGED):
+            s3_client.put_object(Bucket=bucket, Key=f"{source}/{key}", Body=obj.body, Metadata=obj.metadata,
+                                 ContentType=obj.content_type)
+    store = f"s3://{bucket}/plugged-backups"
+    result, _ = backup(s3_client, f"s3://{bucket}/{source}", store, chunkMaxLines=7)
+    manifest = json.loads(s3_client.get_object(Bucket=bucket, Key=f"plugged-backups/{result['backupId']}/s3db.json")
+                          ["Body"].read())
+    decoded, kept = 0, set()
+    for file in manifest["files"]:
+        if file["kind"] != "records":
+            continue
+        body = s3_client.get_object(Bucket=bucket, Key=f"plugged-backups/{result['backupId']}/{file['key']}")["Body"]
+        for line in map(json.loads, gzip.decompress(body.read()).splitlines()):
+            if "key" in line["_s3db"]:
+                kept.add((file["resource"], classify(line["_s3db"]["key"]).record_id))
+                continue
+            decoded += 1
+            assert {k: v for k, v in line.items() if k != "_s3db"} == \
+                types_db.reads[file["resource"]][line["id"]]["record"]
+    assert kept == {r for r in UNRECOGNIZED if r[0] in PLUGGED}
+    assert decoded + len(kept) == sum(len(types_db.reads[r]) for r in PLUGGED)
+    restore(s3_client, result["backupId"], store, target=f"s3://{bucket}/plugged-restored")
+    comparison = compare_prefixes(s3_client, S3Location(bucket, source), S3Location(bucket, "plugged-restored"))
+    assert comparison.equal, comparison
+    args = ["--connection", s3db_connection(bucket, "plugged-restored"), "--resources", ",".join(PLUGGED)]
+    reads = s3dbjs._last_json_line(s3dbjs.run_script("read_records.mjs", args, timeout=300), "read_records.mjs")
+    assert reads == {r: types_db.reads[r] for r in PLUGGED}

@@ -12,6 +12,7 @@ and a JSON body on insert, and how get() puts them back together (`hydrateObject
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any
 
 from s3db_backup.format.codec.js import (
@@ -26,11 +27,13 @@ from s3db_backup.format.codec.js import (
     utf16_slice,
 )
 from s3db_backup.format.codec.metadata import attribute_sizes, total_size, utf8_size
+from s3db_backup.format.codec.plugins import plugin_map_from_meta
 from s3db_backup.format.codec.schema import VersionSchema
 
 BEHAVIORS = ("user-managed", "enforce-limits", "truncate-data", "body-overflow", "body-only")
 _OVERFLOW_FLAG_BYTES = utf8_size("$overflow") + utf8_size("true")
 _TRUNCATED_FLAG_BYTES = utf8_size("$truncated") + utf8_size("true")
+_PLUGIN_MAP_KEY_BYTES = utf8_size("_pluginMap")
 
 
 class MetadataLimitExceeded(ValueError):
@@ -41,11 +44,16 @@ def _sorted_by_size(mapped: dict[str, Any]) -> list[tuple[str, int]]:
     return sorted(js_items(attribute_sizes(mapped)), key=lambda kv: kv[1])  # stable, like Array.sort
 
 
-def split_insert(behavior: str, mapped: dict[str, Any], limit: int) -> tuple[dict[str, Any], str]:
-    """`behavior.handleInsert`: (metadata fields, body text) for a mapped record."""
+def split_insert(behavior: str, mapped: dict[str, Any], limit: int, plugin_map: str = "") -> tuple[dict[str, Any], str]:
+    """`behavior.handleInsert`: (metadata fields, body text) for a mapped record. `plugin_map` is the JSON of the
+    schema's plugin map, "" when it is empty: user-managed (over the limit), body-overflow and body-only store it
+    as `_pluginMap` so that a reader can unmap the body (plugins.py)."""
     if behavior == "user-managed":
         if total_size(mapped) > limit:
-            return {"_v": mapped.get("_v", UNDEFINED)}, json_stringify(mapped)
+            meta = {"_v": mapped.get("_v", UNDEFINED)}
+            if plugin_map:
+                meta["_pluginMap"] = plugin_map
+            return meta, json_stringify(mapped)
         return mapped, ""
     if behavior == "enforce-limits":
         size = total_size(mapped)
@@ -54,15 +62,17 @@ def split_insert(behavior: str, mapped: dict[str, Any], limit: int) -> tuple[dic
         return mapped, ""
     if behavior == "body-only":
         meta = {"_v": mapped.get("_v") or UNDEFINED, "_map": None}
+        if plugin_map:
+            meta["_pluginMap"] = plugin_map
         return meta, json_stringify(mapped)
     if behavior == "body-overflow":
-        return _overflow(mapped, limit)
+        return _overflow(mapped, limit, plugin_map)
     if behavior == "truncate-data":
         return _truncate(mapped, limit), ""
     raise ValueError(f"unknown behavior {behavior!r}")
 
 
-def _overflow(mapped: dict[str, Any], limit: int) -> tuple[dict[str, Any], str]:
+def _overflow(mapped: dict[str, Any], limit: int, plugin_map: str = "") -> tuple[dict[str, Any], str]:
     sizes = attribute_sizes(mapped)
     meta: dict[str, Any] = {}
     body: dict[str, Any] = {}
@@ -71,6 +81,9 @@ def _overflow(mapped: dict[str, Any], limit: int) -> tuple[dict[str, Any], str]:
     if mapped.get("_v"):
         meta["_v"] = mapped["_v"]
         current += sizes["_v"]
+    if plugin_map:  # counted before any field, like `_v`
+        meta["_pluginMap"] = plugin_map
+        current += _PLUGIN_MAP_KEY_BYTES + utf8_size(plugin_map)
     reserved = limit
     for name, size in _sorted_by_size(mapped):
         if name == "_v":
@@ -203,20 +216,22 @@ def _fix_value(value: Any) -> Any:
     return value
 
 
-def _fixed_public(merged: dict[str, Any]) -> dict[str, Any]:
+def _fixed_public(merged: dict[str, Any], plugin_names: Container[str] = ()) -> dict[str, Any]:
     """The record get() returns: every value fixed (_fix_value), then the `_` internals filtered out (but
-    `_geohash*`), in JavaScript order. One pass, filtering first: _fix_value is pure, so the record is the same."""
+    `_geohash*` and plugin attributes), in JavaScript order. One pass, filtering first: _fix_value is pure, so the
+    record is the same."""
     out: dict[str, Any] = {}
     for k, v in js_items(merged):
-        if k.startswith("_") and k != "_geohash" and not k.startswith("_geohash_zoom"):
+        if k.startswith("_") and k != "_geohash" and not k.startswith("_geohash_zoom") and k not in plugin_names:
             continue
         out[k] = _fix_value(v) if type(v) is str else v  # _fix_value returns anything but text as is
     return out
 
 
-def _unmap_or(schema: VersionSchema, data: dict[str, Any], fallback: Any, map_override=None) -> Any:
+def _unmap_or(schema: VersionSchema, data: dict[str, Any], fallback: Any, map_override=None,
+              plugin_override=None) -> Any:
     try:
-        return schema.unmapper(data, map_override)
+        return schema.unmapper(data, map_override, plugin_override)
     except JSError:
         return fallback
 
@@ -225,11 +240,14 @@ def compose(schema: VersionSchema, behavior: str, record_id: str, metadata: dict
     """`Resource.composeFullObjectFromWrite` as get() calls it."""
     # get()'s second unmapper pass: skipped where the schema proves it would give `metadata` back anyway.
     unmapped = metadata if schema.unmaps_to_itself(metadata) else _unmap_or(schema, metadata, metadata)
+    plugin_names = schema.plugin_map  # filterInternalFields keeps them, `_` or not
+    # Bodies are unmapped with the writer's plugin map when the object stored one (`_pluginmap`).
+    plugin_override = plugin_map_from_meta(metadata) if "_pluginmap" in metadata else None
     if behavior == "body-overflow":
         # get() hands over metadata whose keys were lower-cased by S3: `$overflow` is never seen here, so
         # the body fields reach the result only through the metadata merge handleGet made.
         merged = {**unmapped, "id": record_id}
-        return _fixed_public(merged)
+        return _fixed_public(merged, plugin_names)
     if behavior == "body-only":
         ok, parsed_body = _parse_or(body, UNDEFINED) if body else (True, {})
         map_from_meta: Any = schema.map
@@ -244,17 +262,18 @@ def compose(schema: VersionSchema, behavior: str, record_id: str, metadata: dict
         if ok and isinstance(parsed_body, dict):
             override = map_from_meta if isinstance(map_from_meta, dict) else {}
             override = {k: js_string(v) for k, v in override.items()}
-            body_data = _unmap_or(schema, parsed_body, {}, override)
+            body_data = _unmap_or(schema, parsed_body, {}, override, plugin_override)
         if any(not k.startswith("_") and k != "id" for k in body_data):
             result = {**body_data, "id": record_id}
             return {k: _fix_value(v) for k, v in js_items(result)}
         merged = {**unmapped, **body_data, "id": record_id}
-        return _fixed_public(merged)
+        return _fixed_public(merged, plugin_names)
     if behavior == "user-managed" and body and body.strip():
         ok, parsed_body = _parse_or(body, None)
         if ok:
-            body_data = _unmap_or(schema, parsed_body, {}) if isinstance(parsed_body, dict) else {}
+            body_data = (_unmap_or(schema, parsed_body, {}, None, plugin_override) if isinstance(parsed_body, dict)
+                         else {})
             merged = {**body_data, **unmapped, "id": record_id}
-            return _fixed_public(merged)
+            return _fixed_public(merged, plugin_names)
     result = {**unmapped, "id": record_id}
-    return _fixed_public(result)
+    return _fixed_public(result, plugin_names)

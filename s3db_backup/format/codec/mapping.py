@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from s3db_backup.format.codec.base62 import encode_key
-from s3db_backup.format.codec.js import js_items
+from s3db_backup.format.codec.js import UNDEFINED, js_items
 
 
 def leaf_keys(attributes: dict[str, Any], prefix: str = "") -> list[str]:
@@ -39,20 +39,29 @@ def object_keys(attributes: dict[str, Any], prefix: str = "") -> list[str]:
     return out
 
 
+def attribute_names_with_plugins(attributes: dict[str, Any]) -> list[str]:
+    """`allKeys` of s3db.js's Schema: leaf paths, then nested object paths, each once (plugin attributes too)."""
+    return list(dict.fromkeys(leaf_keys(attributes) + object_keys(attributes)))
+
+
 def attribute_names(attributes: dict[str, Any]) -> list[str]:
-    """User attribute names in the order s3db.js assigns indexes to new ones."""
-    names: list[str] = []
-    for key in leaf_keys(attributes) + object_keys(attributes):
-        if key not in names:
-            names.append(key)
-    return [k for k in names if not _is_plugin(attributes, k)]
+    """User attribute names in the order s3db.js assigns indexes to new ones (plugin attributes get keys from the
+    plugin map instead: see plugins.py)."""
+    return [k for k in attribute_names_with_plugins(attributes) if plugin_name(attributes, k) is UNDEFINED]
 
 
-def _is_plugin(attributes: dict[str, Any], name: str) -> bool:
+def plugin_name(attributes: dict[str, Any], name: str) -> Any:
+    """The `__plugin__` of `name`'s definition when it marks a plugin attribute (an object whose `__plugin__` is
+    JavaScript-truthy: schema.class.js:757), else UNDEFINED."""
     node: Any = attributes
     for part in name.split("."):
         node = node.get(part) if isinstance(node, dict) else None
-    return isinstance(node, dict) and bool(node.get("__plugin__"))
+    if not isinstance(node, dict):
+        return UNDEFINED
+    value = node.get("__plugin__")
+    falsy = value is None or value is False or value == "" or (
+        isinstance(value, int | float) and not isinstance(value, bool) and (value == 0 or value != value))
+    return UNDEFINED if falsy else value
 
 
 class MappingError(ValueError):
