@@ -78,16 +78,18 @@ def plugin_map(attributes: dict[str, Any], registries: Any) -> dict[str, str]:
 def _hashed(found: list[tuple[str, str]]) -> dict[str, str]:
     """`generatePluginMapping`: hash keys, a counter appended on collision."""
     used: set[str] = set()
-    out: dict[str, str] = {}
-    for name, plugin in found:
-        key = base = attribute_hash(plugin, name)
-        counter = 1
-        while key in used:
-            key = f"{base}{counter}"
-            counter += 1
-        used.add(key)
-        out[name] = key
-    return out
+    return {name: _unused_hash(plugin, name, used) for name, plugin in found}
+
+
+def _unused_hash(plugin: str, name: str, used: set[str]) -> str:
+    """The attribute's hash key, with a counter appended while it collides with `used` (which it joins)."""
+    key = base = attribute_hash(plugin, name)
+    counter = 1
+    while key in used:
+        key = f"{base}{counter}"
+        counter += 1
+    used.add(key)
+    return key
 
 
 def _from_registries(found: list[tuple[str, str]], registries: dict[str, Any]) -> dict[str, str]:
@@ -116,16 +118,8 @@ def _from_registries(found: list[tuple[str, str]], registries: dict[str, Any]) -
             used.update(b["key"] for b in burned)
         for name in names:
             key = mapping.get(name)
-            if key:  # a registered key (a non-empty string)
-                out[name] = key
-                continue
-            key = base = attribute_hash(plugin, name)
-            counter = 1
-            while key in used:
-                key = f"{base}{counter}"
-                counter += 1
-            used.add(key)
-            out[name] = key
+            # A registered key (a non-empty string) wins; otherwise a fresh hash key.
+            out[name] = key if key else _unused_hash(plugin, name, used)
     return out
 
 
