@@ -35,15 +35,20 @@ CONCURRENCY = 16
 CODECS = ("gzip", "zstd", "brotli", "deflate", "none")
 
 
+def engine_client(server: MotoServer) -> Any:
+    """The S3 client the engine builds (botocore, adaptive retries), on the server's credentials."""
+    session = boto3.session.Session(aws_access_key_id=DEFAULT_ACCESS_KEY, aws_secret_access_key=DEFAULT_SECRET_KEY,
+                                    region_name="us-east-1")
+    return make_s3_client(endpoint_url=server.endpoint_url, session=session)
+
+
 def raw_get_rates(server: MotoServer, bucket: str, prefix: str, n: int) -> dict[str, float]:
     """GETs per second and client CPU ms per GET of the same keys, boto3 threads vs obstore threads."""
     import obstore
     from obstore.store import S3Store
 
     keys = [f"{prefix}/resource={RESOURCE}/data/id={record_id(i)}" for i in range(1, n + 1)]
-    session = boto3.session.Session(aws_access_key_id=DEFAULT_ACCESS_KEY, aws_secret_access_key=DEFAULT_SECRET_KEY,
-                                    region_name="us-east-1")
-    s3 = make_s3_client(endpoint_url=server.endpoint_url, session=session)
+    s3 = engine_client(server)
     store = S3Store(bucket, endpoint=server.endpoint_url, access_key_id=DEFAULT_ACCESS_KEY,
                     secret_access_key=DEFAULT_SECRET_KEY, region="us-east-1", client_options={"allow_http": True})
     clients = {
@@ -64,9 +69,7 @@ def raw_get_rates(server: MotoServer, bucket: str, prefix: str, n: int) -> dict[
 def list_pass_seconds(server: MotoServer, bucket: str, prefix: str) -> float:
     """One listing of the records folder, page by page (1,000 keys), as SplitUnit and ExportChunk each do.
     moto_server scans and sorts the whole bucket for every LIST page, so this grows with N squared."""
-    session = boto3.session.Session(aws_access_key_id=DEFAULT_ACCESS_KEY, aws_secret_access_key=DEFAULT_SECRET_KEY,
-                                    region_name="us-east-1")
-    s3 = make_s3_client(endpoint_url=server.endpoint_url, session=session)
+    s3 = engine_client(server)
     started = time.monotonic()
     for _ in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/resource={RESOURCE}/data/"):
         pass
