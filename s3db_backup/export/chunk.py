@@ -6,7 +6,6 @@ a crash (before or after an UploadPart) cannot duplicate or lose a record.
 
 from __future__ import annotations
 
-import bisect
 import time
 import weakref
 from collections.abc import Callable
@@ -20,9 +19,10 @@ from s3db_backup.catalog import BackupPaths, read_json, write_json
 from s3db_backup.config import Settings
 from s3db_backup.errors import StoreError
 from s3db_backup.export.cursor import ExportCursor
+from s3db_backup.export.key_batches import read_batch
 from s3db_backup.export.parts import PartWriter
 from s3db_backup.export.reader import Getter, OrderedFetcher, boto3_getter, list_page, list_subdirs
-from s3db_backup.export.split import read_shard_plan
+from s3db_backup.export.split import key_batch_key, read_shard_plan
 from s3db_backup.export.units import Scope, Unit, root_of, scopes_for
 from s3db_backup.format import layout
 from s3db_backup.locations import S3Location
@@ -125,25 +125,26 @@ def export_chunk(
 
 
 def _first_cursor(s3: Any, job: ExportJob) -> ExportCursor:
-    """Where a unit (or one shard of it, as SplitUnit cut it) starts and ends."""
+    """Where a unit starts: its scopes when it is listed as it goes, the first key batch of a shard."""
     if job.shard is None:
         root = root_of(job.unit)
         subdirs = list_subdirs(s3, job.source, root) if root is not None else []
         return ExportCursor(scopes=[s.to_list() for s in scopes_for(job.unit, subdirs)])
+    _shard_batches(s3, job)  # fails now, before an upload starts, if the shard does not match the split
+    return ExportCursor(scopes=[])
+
+
+def _shard_batches(s3: Any, job: ExportJob) -> list[tuple[int, int, int]]:
+    """(range index, batch number, keys) of the key batches SplitUnit cut into this shard."""
     plan = read_shard_plan(s3, job.paths, job.unit, job.settings, "export")
-    if plan.count != job.shards or not 0 <= job.shard < plan.count:
+    shard = job.shard if job.shard is not None else 0
+    if plan.count != job.shards or not 0 <= shard < plan.count:
         raise StoreError(
             f"shard {job.shard} of {job.shards} does not match the split of {job.unit.kind}:{job.unit.resource}",
             description=f"SplitUnit cut this unit into {plan.count} shard(s).",
             operation="export", backupId=job.backup_id,
         )
-    start, end = plan.bounds(job.shard)
-    return ExportCursor(
-        scopes=plan.scopes,
-        scope=int(start[0]) if start else 0,
-        after=str(start[1]) if start else None,
-        until=list(end) if end else None,
-    )
+    return plan.shard_batches(shard)
 
 
 def _check_still_running(s3: Any, job: ExportJob) -> None:
@@ -181,53 +182,92 @@ def _walk(
     clock: Callable[[], float],
     getter: Getter,
 ) -> bool:
-    """Write lines until the unit is exhausted (False) or the chunk must stop (True)."""
-    max_lines = job.settings.chunkMaxLines
-    written = 0
-    listed = False  # a chunk always lists at least once, so every invocation makes progress
+    """Write lines until the unit is exhausted (False) or the chunk must stop (True). Every invocation
+    reads at least one page (a listing page or a key batch), so every invocation makes progress."""
     fetcher = OrderedFetcher(getter, job.settings.concurrency)
+    walk = _walk_batches if job.shard is not None else _walk_listing
     try:
-        until = cursor.until
-        while cursor.scope < len(cursor.scopes) and (until is None or cursor.scope <= until[0]):
-            scope = Scope.from_list(cursor.scopes[cursor.scope])
-            token: str | None = None
-            while True:
-                if listed and (clock() >= deadline or (max_lines and written >= max_lines)):
-                    return True
-                page = list_page(s3, job.source, scope, cursor.after, token)
-                listed = True
-                keys, past_end = page.keys, False
-                if until is not None and cursor.scope == until[0]:
-                    # Keys list in UTF-8 byte order, which is code point order: str comparison agrees.
-                    cut = bisect.bisect_right(keys, until[1])
-                    keys, past_end = keys[:cut], cut < len(keys)
-                budget = max_lines - written if max_lines else len(keys)
-                consumed = 0
-                for key, obj in fetcher.fetch_in_order(keys[:budget]):
-                    if obj is None:
-                        cursor.counts.vanished += 1
-                    else:
-                        _write(job, cursor, writer, key, obj)
-                        written += 1
-                    cursor.after = key
-                    consumed += 1
-                    if writer.full:
-                        writer.upload_part()
-                    if clock() >= deadline:
-                        break
-                if consumed < len(keys):
-                    return True  # stopped inside the page; resume after cursor.after
-                if past_end:
-                    return False  # the next key belongs to the next shard
-                cursor.after = page.resume_after
-                if not page.truncated:
-                    break
-                token = page.token
-            cursor.scope += 1
-            cursor.after = None
-        return False
+        return walk(s3, job, cursor, writer, fetcher, deadline=deadline, clock=clock)
     finally:
         fetcher.close()
+
+
+def _walk_batches(
+    s3: Any, job: ExportJob, cursor: ExportCursor, writer: PartWriter, fetcher: OrderedFetcher, *,
+    deadline: float, clock: Callable[[], float],
+) -> bool:
+    """A shard: the keys SplitUnit listed, batch by batch; nothing is listed again."""
+    batches = _shard_batches(s3, job)
+    lines_before = cursor.counts.lines
+    max_lines = job.settings.chunkMaxLines
+    first = True
+    while cursor.batch < len(batches):
+        written = cursor.counts.lines - lines_before
+        if not first and (clock() >= deadline or (max_lines and written >= max_lines)):
+            return True
+        first = False
+        range_index, number, count = batches[cursor.batch]
+        key = key_batch_key(job.paths, job.unit, job.settings, range_index, number)
+        keys = read_batch(s3, job.store.bucket, key, expected=count, backup_id=job.backup_id)[cursor.offset:]
+        budget = max_lines - written if max_lines else len(keys)
+        consumed = _export_keys(job, cursor, writer, fetcher, keys[:budget], deadline=deadline, clock=clock)
+        cursor.offset += consumed
+        if consumed < len(keys):
+            return True  # stopped inside the batch; resume at cursor.offset
+        cursor.batch, cursor.offset = cursor.batch + 1, 0
+    return False
+
+
+def _walk_listing(
+    s3: Any, job: ExportJob, cursor: ExportCursor, writer: PartWriter, fetcher: OrderedFetcher, *,
+    deadline: float, clock: Callable[[], float],
+) -> bool:
+    """A unit exported unsplit: listed as it goes, scope by scope, from the key after cursor.after."""
+    lines_before = cursor.counts.lines
+    max_lines = job.settings.chunkMaxLines
+    listed = False
+    while cursor.scope < len(cursor.scopes):
+        scope = Scope.from_list(cursor.scopes[cursor.scope])
+        token: str | None = None
+        while True:
+            written = cursor.counts.lines - lines_before
+            if listed and (clock() >= deadline or (max_lines and written >= max_lines)):
+                return True
+            page = list_page(s3, job.source, scope, cursor.after, token)
+            listed = True
+            budget = max_lines - written if max_lines else len(page.keys)
+            consumed = _export_keys(job, cursor, writer, fetcher, page.keys[:budget], deadline=deadline,
+                                    clock=clock)
+            if consumed < len(page.keys):
+                return True  # stopped inside the page; resume after cursor.after
+            cursor.after = page.resume_after
+            if not page.truncated:
+                break
+            token = page.token
+        cursor.scope += 1
+        cursor.after = None
+    return False
+
+
+def _export_keys(
+    job: ExportJob, cursor: ExportCursor, writer: PartWriter, fetcher: OrderedFetcher, keys: list[str], *,
+    deadline: float, clock: Callable[[], float],
+) -> int:
+    """Fetch and write `keys` in order, uploading parts as they fill; how many were consumed before the
+    deadline. An object gone since it was listed is counted as vanished."""
+    consumed = 0
+    for key, obj in fetcher.fetch_in_order(keys):
+        if obj is None:
+            cursor.counts.vanished += 1
+        else:
+            _write(job, cursor, writer, key, obj)
+        cursor.after = key
+        consumed += 1
+        if writer.full:
+            writer.upload_part()
+        if clock() >= deadline:
+            break
+    return consumed
 
 
 #: The codecs of each chunk invocation, keyed by its PartWriter (one per invocation): built on first use, so

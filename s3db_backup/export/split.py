@@ -1,19 +1,17 @@
-"""SplitUnit: cut a unit's key space into shards of at most `shardRecords` keys, from its listing.
+"""SplitUnit: list a unit once and cut it into shards of at most `shardRecords` keys.
 
-Each shard is exported by its own chunk loop into its own file, in parallel with the others. A shard is
-the half-open range (previous boundary, boundary] of (scope index, relative key) positions, in S3's listing
-order; the first shard starts at the beginning and the last runs to the end, so the shards partition the
-whole key space: a key written while the backup runs lands in exactly one shard, whatever its value.
+Each shard is exported by its own chunk loop into its own file, in parallel with the others. The listing is
+kept as key batches in the backup's work folder (export/key_batches.py): a shard is a run of consecutive
+batches, so the shards partition the listed keys exactly, in S3's listing order, and no shard lists again.
 
 Listing one folder of 100 million keys page after page would take hours (one LIST per 1,000 keys), so the
 listing itself is parallel: a few LISTs of one key each find where the keys of a folder stop sharing a
 prefix and where each group of the next character starts (`id=A…`, `id=B…`, …; random s3db.js ids give 64
-groups), then the groups are listed at once by a thread pool. Each group is cut every `shardRecords` keys;
-adjacent pieces are then merged while they fit in one shard.
+groups), then the groups are listed at once by a thread pool, each with its own group as the LIST prefix.
 
 All progress lives in one side object in the backup's work folder, rewritten whole at the end of each
-invocation, so a retried or replayed invocation resumes from a consistent state; the workflow state carries
-only the shard count.
+invocation after the batches it names, so a retried or replayed invocation resumes from a consistent state
+(it rewrites the same batch names); the workflow state carries only the shard count.
 """
 
 from __future__ import annotations
@@ -28,6 +26,7 @@ from s3db_backup.archive.frames import CODECS
 from s3db_backup.catalog import BackupPaths, read_json, write_json
 from s3db_backup.config import Settings
 from s3db_backup.errors import StoreError
+from s3db_backup.export.key_batches import BATCH_KEYS, batch_name, write_batch
 from s3db_backup.export.reader import list_page, list_subdirs
 from s3db_backup.export.units import Scope, Unit, root_of, scopes_for
 from s3db_backup.locations import S3Location
@@ -36,8 +35,9 @@ from s3db_backup.locations import S3Location
 Position = list[Any]
 #: Most shards per unit: keeps the shard Map's items (and so the workflow state) far below 256 KB.
 MAX_SHARDS = 2000
-#: Most key ranges one folder is listed in at once.
-MAX_RANGES = 64
+#: Most groups one folder is listed in at once (s3db.js ids draw from 64 characters); one more range
+#: catches the keys after the last group.
+MAX_GROUPS = 64
 #: Sorts after every key that starts with a given prefix (U+10FFFF is the largest code point).
 PAST = "\U0010ffff"
 #: Probes spent looking for the end of the prefix every key of a folder shares, before listing it whole.
@@ -46,52 +46,67 @@ MAX_PREFIX_PROBES = 48
 
 @dataclass
 class KeyRange:
-    """Keys of scope `scope` in (start, end]; None: the scope's beginning / end. `after` is the listing's
-    progress, `cuts` the keys at every `shardRecords`-th position of the range, `last` its last key."""
+    """Keys of scope `scope` in (start, end]; None: the scope's beginning / end. `prefix` is the LIST prefix
+    (the group's, relative; None: the scope's), `after` the listing's progress, `batches` the key count of
+    each batch written so far."""
 
     scope: int
     start: str | None = None
     end: str | None = None
+    prefix: str | None = None
     after: str | None = None
     count: int = 0
-    cuts: list[str] = field(default_factory=list)
-    last: str | None = None
+    batches: list[int] = field(default_factory=list)
     done: bool = False
 
 
 @dataclass
 class ShardPlan:
-    """What SplitUnit leaves for the shards of one unit (`.work/shards/<unit file>.json`)."""
+    """What SplitUnit leaves for the shards of one unit (`.work/shards/<unit file>.json`). Once `done`,
+    `starts` holds the index (in `batch_list()` order) of each shard's first batch."""
 
     scopes: list[list[Any]]
-    boundaries: list[Position] = field(default_factory=list)
+    ranges: list[KeyRange] = field(default_factory=list)
     keys: int = 0
     done: bool = False
-    ranges: list[KeyRange] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
 
     @property
     def count(self) -> int:
-        return len(self.boundaries) + 1
+        """Shards; a unit with no keys still has one (its records file is written, empty)."""
+        return max(len(self.starts), 1)
 
-    def bounds(self, index: int) -> tuple[Position | None, Position | None]:
-        """(start exclusive, end inclusive) of shard `index`; None = the beginning / the end."""
-        start = self.boundaries[index - 1] if index > 0 else None
-        end = self.boundaries[index] if index < len(self.boundaries) else None
-        return start, end
+    def batch_list(self) -> list[tuple[int, int, int]]:
+        """(range index, batch number, keys) of every batch, in listing order."""
+        return [(i, n, keys) for i, r in enumerate(self.ranges) for n, keys in enumerate(r.batches)]
+
+    def shard_batches(self, index: int) -> list[tuple[int, int, int]]:
+        every = self.batch_list()
+        if not self.starts:
+            return []
+        end = self.starts[index + 1] if index + 1 < len(self.starts) else len(every)
+        return every[self.starts[index]:end]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ShardPlan:
-        return cls(scopes=data["scopes"], boundaries=data.get("boundaries", []), keys=data.get("keys", 0),
-                   done=data.get("done", True), ranges=[KeyRange(**r) for r in data.get("ranges", [])])
+        return cls(scopes=data["scopes"], ranges=[KeyRange(**r) for r in data.get("ranges", [])],
+                   keys=data.get("keys", 0), done=data.get("done", False), starts=data.get("starts", []))
+
+
+def unit_base(unit: Unit, settings: Settings) -> str:
+    """The unit's unsharded file name: unique per unit, so it names the unit's work objects."""
+    return unit.file_key(CODECS[settings.compression], settings.encryption != "none")
 
 
 def shard_plan_key(paths: BackupPaths, unit: Unit, settings: Settings) -> str:
-    """Named after the unit's unsharded file, which is unique per unit."""
-    base = unit.file_key(CODECS[settings.compression], settings.encryption != "none")
-    return paths.work(f"shards/{base}.json")
+    return paths.work(f"shards/{unit_base(unit, settings)}.json")
+
+
+def key_batch_key(paths: BackupPaths, unit: Unit, settings: Settings, range_index: int, number: int) -> str:
+    return paths.work(f"keys/{unit_base(unit, settings)}/{batch_name(range_index, number)}")
 
 
 def read_shard_plan(s3: Any, paths: BackupPaths, unit: Unit, settings: Settings, operation: str) -> ShardPlan:
@@ -121,10 +136,15 @@ def split_unit(
     paths = BackupPaths(S3Location.parse(job_data["store"]), job_data["backupId"])
     side_key = shard_plan_key(paths, unit, settings)
     seq = int((cursor_data or {}).get("seq", 0)) + 1
+
+    def save(range_index: int, number: int, keys: list[str]) -> None:
+        write_batch(s3, paths.store.bucket, key_batch_key(paths, unit, settings, range_index, number), keys)
+
+    per_batch = min(BATCH_KEYS, settings.shardRecords)
     stored = read_json(s3, paths.store.bucket, side_key) if cursor_data is not None else None
-    plan = ShardPlan.from_dict(stored) if stored else _discover(s3, source, unit, settings.shardRecords)
+    plan = ShardPlan.from_dict(stored) if stored else _discover(s3, source, unit, per_batch, save)
     if not plan.done:
-        _list_ranges(s3, source, plan, settings, deadline=deadline, clock=clock)
+        _list_ranges(s3, source, plan, settings.concurrency, per_batch, save, deadline=deadline, clock=clock)
         if all(r.done for r in plan.ranges):
             _cut(plan, settings.shardRecords)
     write_json(s3, paths.store.bucket, side_key, plan.to_dict())
@@ -141,31 +161,48 @@ def split_unit(
     }
 
 
-def _discover(s3: Any, source: S3Location, unit: Unit, per_shard: int) -> ShardPlan:
+Save = Callable[[int, int, list[str]], None]
+"""Writes batch `number` of range `range_index`."""
+
+
+def _discover(s3: Any, source: S3Location, unit: Unit, per_batch: int, save: Save) -> ShardPlan:
     """The unit's scopes and the key ranges each is listed in."""
     root = root_of(unit)
     subdirs = list_subdirs(s3, source, root) if root is not None else []
     scopes = [s.to_list() for s in scopes_for(unit, subdirs)]
-    ranges: list[KeyRange] = []
+    plan = ShardPlan(scopes=scopes)
     for index, data in enumerate(scopes):
         scope = Scope.from_list(data)
         if not scope.shallow:
             # A folder that fits in one LIST page needs no probes (most folders): it is listed already.
             page = list_page(s3, source, scope, None, None)
             if not page.truncated:
-                ranges.append(KeyRange(index, after=page.resume_after, done=True, count=len(page.keys),
-                                       cuts=page.keys[per_shard - 1 :: per_shard],
-                                       last=page.keys[-1] if page.keys else None))
+                done = KeyRange(index, after=page.resume_after, done=True)
+                plan.ranges.append(done)
+                _keep(done, len(plan.ranges) - 1, page.keys, per_batch, save)
                 continue
-        starts = [] if scope.shallow else _group_starts(s3, source, scope.prefix)
-        bounds = [None, *starts, None]
-        ranges += [KeyRange(index, start=bounds[i], end=bounds[i + 1]) for i in range(len(bounds) - 1)]
-    return ShardPlan(scopes=scopes, ranges=ranges)
+        groups = [] if scope.shallow else _groups(s3, source, scope.prefix)
+        starts: list[str | None] = [None, *(g + PAST for g, _ in groups)]
+        ends: list[str | None] = [*starts[1:], None]
+        prefixes: list[str | None] = [*(p for _, p in groups), None]
+        plan.ranges += [KeyRange(index, start=b, end=e, prefix=p) for b, e, p in zip(starts, ends, prefixes,
+                                                                                    strict=True)]
+    return plan
 
 
-def _group_starts(s3: Any, source: S3Location, prefix: str) -> list[str]:
-    """Exclusive starts of the ranges a folder is listed in: past the common prefix of its keys, one range
-    per next character (`…id=A` + PAST is where the `…id=B…` group starts)."""
+def _keep(r: KeyRange, range_index: int, keys: list[str], per_batch: int, save: Save) -> None:
+    """Add listed keys to the range as full batches (the last one may be short)."""
+    for start in range(0, len(keys), per_batch):
+        batch = keys[start:start + per_batch]
+        save(range_index, len(r.batches), batch)
+        r.batches.append(len(batch))
+        r.count += len(batch)
+
+
+def _groups(s3: Any, source: S3Location, prefix: str) -> list[tuple[str, str | None]]:
+    """The groups a folder is listed in, as (group, LIST prefix): past the common prefix of its keys, one
+    group per next character. The range of group `…id=A` ends at `…id=A` + PAST and holds the keys starting
+    with `…id=A`; the range after the last group has no prefix of its own (it catches what follows)."""
 
     def first_after(after: str | None) -> str | None:
         params: dict[str, Any] = {"Bucket": source.bucket, "Prefix": source.key(prefix) if prefix
@@ -187,75 +224,71 @@ def _group_starts(s3: Any, source: S3Location, prefix: str) -> list[str]:
         depth += 1
     else:
         return []
-    starts: list[str] = []
+    groups: list[tuple[str, str | None]] = []
     group = first[: depth + 1]
-    while len(starts) < MAX_RANGES - 1:
-        start = group + PAST
-        following = first_after(start)
+    while len(groups) < MAX_GROUPS:
+        following = first_after(group + PAST)
+        # Between two probes every key of the range starts with the group (nothing sorts between `…A` and
+        # `…A` + PAST but keys starting with `…A`), so the group is the range's LIST prefix.
+        groups.append((group, group))
         if following is None or len(following) <= depth:
             break
-        starts.append(start)
         group = following[: depth + 1]
-    return starts
+    return groups
 
 
 def _list_ranges(
-    s3: Any, source: S3Location, plan: ShardPlan, settings: Settings, *, deadline: float,
-    clock: Callable[[], float],
+    s3: Any, source: S3Location, plan: ShardPlan, concurrency: int, per_batch: int, save: Save, *,
+    deadline: float, clock: Callable[[], float],
 ) -> None:
-    """List every unfinished range, many at once, each for at least one page, until the deadline."""
-    every = settings.shardRecords
+    """List every unfinished range, many at once, each for at least one page, until the deadline. Keys are
+    saved as batches as they fill, and what is left when a range stops is saved as a short batch, so every
+    listed key is in a batch before the plan that counts it is written."""
 
-    def walk(r: KeyRange) -> None:
+    def walk(index: int) -> None:
+        r = plan.ranges[index]
         scope = Scope.from_list(plan.scopes[r.scope])
+        if r.prefix is not None:
+            scope = Scope(r.prefix)
+        pending: list[str] = []
         first = True
         while not r.done and (first or clock() < deadline):
             first = False
             page = list_page(s3, source, scope, r.after if r.after is not None else r.start, None)
-            for key in page.keys:
-                if r.end is not None and key > r.end:
-                    r.done = True
-                    return
-                r.count += 1
-                r.last = key
-                if r.count % every == 0:
-                    r.cuts.append(key)
+            keys = page.keys
+            if r.end is not None and keys and keys[-1] > r.end:
+                keys = [k for k in keys if k <= r.end]
+                r.done = True
+            pending += keys
             r.after = page.resume_after
             if not page.truncated:
                 r.done = True
+            full = len(pending) - len(pending) % per_batch
+            _keep(r, index, pending[:full], per_batch, save)
+            pending = pending[full:]
+        _keep(r, index, pending, per_batch, save)
 
-    pending = [r for r in plan.ranges if not r.done]
+    pending = [i for i, r in enumerate(plan.ranges) if not r.done]
     if len(pending) == 1:
         walk(pending[0])
         return
-    with ThreadPoolExecutor(max_workers=min(len(pending), settings.concurrency) or 1) as pool:
+    with ThreadPoolExecutor(max_workers=min(len(pending), concurrency) or 1) as pool:
         list(pool.map(walk, pending))
 
 
 def _cut(plan: ShardPlan, per_shard: int) -> None:
-    """Shard boundaries from the listed ranges: each range's pieces between its cuts, in key order, merged
-    with their neighbours while the sum fits in one shard."""
-    pieces: list[tuple[int, Position]] = []  # (keys, inclusive end position)
-    for r in plan.ranges:
-        done_in_cuts = 0
-        for cut in r.cuts:
-            pieces.append((per_shard, [r.scope, cut]))
-            done_in_cuts += per_shard
-        rest = r.count - done_in_cuts
-        if rest > 0 and r.last is not None:
-            pieces.append((rest, [r.scope, r.last]))
-    boundaries: list[Position] = []
-    size, previous = 0, []
-    for keys, end in pieces:
-        if size and size + keys > per_shard:
-            boundaries.append(previous)
+    """Shards from the batches, in listing order: each shard takes batches while they fit in `per_shard`
+    keys (batches hold at most `per_shard` keys, so every shard has at least one)."""
+    starts: list[int] = []
+    size = 0
+    for index, (_, _, keys) in enumerate(plan.batch_list()):
+        if not starts or size + keys > per_shard:
+            starts.append(index)
             size = 0
         size += keys
-        previous = end
-    if len(boundaries) + 1 > MAX_SHARDS:  # coarser shards rather than a state too large to pass
-        step = -(-(len(boundaries) + 1) // MAX_SHARDS)
-        boundaries = boundaries[step - 1 :: step]
-    plan.boundaries = boundaries
+    if len(starts) > MAX_SHARDS:  # coarser shards rather than a state too large to pass
+        step = -(-len(starts) // MAX_SHARDS)
+        starts = starts[::step]
+    plan.starts = starts
     plan.keys = sum(r.count for r in plan.ranges)
     plan.done = True
-    plan.ranges = []

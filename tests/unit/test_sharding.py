@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 
 from s3db_backup.catalog import BackupPaths, read_manifest
+from s3db_backup.errors import StoreError
 from s3db_backup.export import split
 from s3db_backup.export.chunk import export_chunk
-from s3db_backup.export.manifest_writer import write_manifest
 from s3db_backup.export.plan import plan_backup
 from s3db_backup.export.split import split_unit
-from s3db_backup.export.units import Unit
 from s3db_backup.locations import S3Location
 from tests.unit.engine_driver import backup, restore, run_loop, snapshot_objects, write_fake_database
 
@@ -74,9 +73,11 @@ def split_job(s3: Any, unit: dict[str, Any], **options: Any) -> dict[str, Any]:
     return {k: plan[k] for k in ("backupId", "source", "store", "settings")} | {"unit": unit}
 
 
-def boundaries(s3: Any, job: dict[str, Any]) -> Any:
+def cut_of(s3: Any, job: dict[str, Any]) -> Any:
+    """How the split cut the unit: the keys of each batch, and the batch each shard starts at."""
     key = f"{job['backupId']}/.work/shards/users.jsonl.gz.json"
-    return json.loads(s3.get_object(Bucket="backups", Key=key)["Body"].read())["boundaries"]
+    plan = json.loads(s3.get_object(Bucket="backups", Key=key)["Body"].read())
+    return [r["batches"] for r in plan["ranges"]], plan["starts"]
 
 
 def many_keys(s3: Any, n: int) -> None:
@@ -98,14 +99,14 @@ def test_the_split_lists_groups_in_parallel_resumes_and_survives_replays(s3: Any
     while not out["done"]:
         out, steps = split_unit(s3, job, out["cursor"], deadline=0.0), steps + 1
     assert steps == 3  # 2,100 keys of one group: three pages, one per step
-    assert out["shards"] == expected["shards"] and boundaries(s3, job) == boundaries(s3, one_go)
+    assert out["shards"] == expected["shards"] and cut_of(s3, job) == cut_of(s3, one_go)
 
     replayed = split_job(s3, unit, shardRecords=1000)
     out = split_unit(s3, replayed, None, deadline=0.0)
     while not out["done"]:
         split_unit(s3, replayed, out["cursor"], deadline=0.0)  # its answer is lost: Step Functions retries it
         out = split_unit(s3, replayed, out["cursor"], deadline=0.0)
-    assert out["shards"] == expected["shards"] and boundaries(s3, replayed) == boundaries(s3, one_go)
+    assert out["shards"] == expected["shards"] and cut_of(s3, replayed) == cut_of(s3, one_go)
     counts = [run_loop(export_chunk, s3, job | {"shard": s})[1]["records"] for s in out["shards"]]
     assert counts == [1000, 1000, 101]
 
@@ -120,6 +121,24 @@ def test_a_folder_of_one_page_needs_no_probes(s3: Any) -> None:
     assert (steps, out["keys"], len(out["shards"])) == (1, 30, 5) and calls == ["LIST"]  # no probes
     sizes = [run_loop(export_chunk, s3, job | {"shard": s})[1]["records"] for s in out["shards"]]
     assert sizes == [7, 7, 7, 7, 2]
+    assert calls == ["LIST"]  # listed once: the shards read the split's key batches
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "not gzip"])
+def test_a_damaged_key_batch_stops_the_shard_instead_of_skipping_its_keys(s3: Any, damage: str) -> None:
+    write_fake_database(s3, "srcdb", "app", records=30)
+    job = split_job(s3, {"kind": "records", "resource": "users"}, shardRecords=10)
+    _, out = run_loop(split_unit, s3, job)
+    batch = f"{job['backupId']}/.work/keys/users.jsonl.gz/0000-000001.json.gz"
+    if damage == "missing":
+        s3.delete_object(Bucket="backups", Key=batch)
+    elif damage == "truncated":
+        s3.put_object(Bucket="backups", Key=batch, Body=gzip.compress(b'{"version": 1, "keys": ["x"]}'))
+    else:
+        s3.put_object(Bucket="backups", Key=batch, Body=b"[]")
+    with pytest.raises(StoreError, match=r"key batch .*0000-000001\.json\.gz.* is not what SplitUnit wrote") as info:
+        run_loop(export_chunk, s3, job | {"shard": out["shards"][1]})
+    assert info.value.operation == "export"
 
 
 def test_random_ids_are_listed_in_one_range_per_first_character(s3: Any) -> None:
@@ -129,34 +148,39 @@ def test_random_ids_are_listed_in_one_range_per_first_character(s3: Any) -> None
     ids = {"".join(rng.choice(alphabet) for _ in range(22)) for _ in range(1100)}  # more than one LIST page
     for rid in ids:
         s3.put_object(Bucket="srcdb", Key=f"app/resource=notes/data/id={rid}", Body=b"", Metadata={"_v": "v1"})
-    ranges = split._discover(s3, S3Location.parse("s3://srcdb/app"), Unit("records", "notes"), 100).ranges
-    assert len(ranges) == len({rid[0] for rid in ids} | {"n"})  # + the fake database's own n-0000
     job = split_job(s3, {"kind": "records", "resource": "notes"}, shardRecords=100)
+    prefixes: list[str] = []
+    s3.meta.events.register("provide-client-params.s3.ListObjectsV2",  # pages of keys, not probes
+                            lambda params, **kw: prefixes.append(params["Prefix"]) if params["MaxKeys"] > 1 else None)
     _, out = run_loop(split_unit, s3, job)
+    groups = {p.removeprefix("app/resource=notes/data/id=") for p in prefixes} - {"app/resource=notes/data/"}
+    assert groups == {rid[0] for rid in ids} | {"n"}  # each group listed under its own prefix (+ n-0000)
     assert out["keys"] == len(ids) + 1 and 12 <= len(out["shards"]) <= 24
     sizes = [run_loop(export_chunk, s3, job | {"shard": s})[1]["records"] for s in out["shards"]]
     assert sum(sizes) == len(ids) + 1 and max(sizes) <= 100
 
 
-def test_keys_written_after_the_split_land_in_exactly_one_shard(s3: Any) -> None:
+def test_the_backup_holds_what_the_split_listed_and_leaves_later_writes_to_the_next_one(s3: Any) -> None:
     write_fake_database(s3, "srcdb", "app", records=30)
     job = split_job(s3, {"kind": "records", "resource": "users"}, shardRecords=10)
     _, split_out = run_loop(split_unit, s3, job)
     late = ["a-first", "u-00004x", "u-00015x", "zz-last"]  # before, inside shard 0, inside shard 1, after
     for rid in late:
         s3.put_object(Bucket="srcdb", Key=f"app/resource=users/data/id={rid}", Body=b"", Metadata={"_v": "v1"})
+    s3.delete_object(Bucket="srcdb", Key="app/resource=users/data/id=u-00012")
     files = []
     for shard in split_out["shards"]:
         run_loop(export_chunk, s3, job | {"shard": shard})
         files.append(f"users/shard-{shard['index']:05d}.jsonl.gz")
-    for unit in ({"kind": "objects", "resource": "users"}, {"kind": "records", "resource": "notes"},
-                 {"kind": "objects", "resource": "notes"}, {"kind": "unscoped", "resource": None}):
-        run_loop(export_chunk, s3, {**job, "unit": unit})  # the rest, unsharded
-    write_manifest(s3, backup_id=job["backupId"], store=STORE)
-
     ids = [line["id"] for f in files for line in file_lines(s3, job["backupId"], f)]
-    assert sorted(ids) == ids and len(ids) == len(set(ids)) == 34
-    assert set(late) <= set(ids)
+    assert ids == [f"u-{i:05d}" for i in range(30) if i != 12]  # in order, once each, nothing written later
+    shard1 = json.loads(s3.get_object(Bucket="backups", Key=f"{job['backupId']}/.work/units/users/"
+                                      "shard-00001.jsonl.gz.json")["Body"].read())
+    assert shard1["file"]["vanished"] == 1  # deleted after it was listed: counted, not an error
+
+    result, _ = backup(s3, "s3://srcdb/app", STORE, shardRecords=10)  # the next backup has them
+    users = manifest_of(s3, result["backupId"]).resources["users"]
+    assert users["recordCount"] == 33
 
 
 def test_too_many_shards_are_merged_so_the_state_stays_small(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
