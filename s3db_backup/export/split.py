@@ -166,27 +166,31 @@ Save = Callable[[int, int, list[str]], None]
 
 
 def _discover(s3: Any, source: S3Location, unit: Unit, per_batch: int, save: Save) -> ShardPlan:
-    """The unit's scopes and the key ranges each is listed in."""
+    """The unit's scopes and the key ranges each is listed in, with the first page of each folder kept."""
     root = root_of(unit)
     subdirs = list_subdirs(s3, source, root) if root is not None else []
     scopes = [s.to_list() for s in scopes_for(unit, subdirs)]
     plan = ShardPlan(scopes=scopes)
     for index, data in enumerate(scopes):
         scope = Scope.from_list(data)
-        if not scope.shallow:
-            # A folder that fits in one LIST page needs no probes (most folders): it is listed already.
-            page = list_page(s3, source, scope, None, None)
-            if not page.truncated:
-                done = KeyRange(index, after=page.resume_after, done=True)
-                plan.ranges.append(done)
-                _keep(done, len(plan.ranges) - 1, page.keys, per_batch, save)
-                continue
-        groups = [] if scope.shallow else _groups(s3, source, scope.prefix)
-        starts: list[str | None] = [None, *(g + PAST for g, _ in groups)]
+        if scope.shallow:
+            plan.ranges.append(KeyRange(index))
+            continue
+        # A folder that fits in one page (most folders) needs no probes: it is listed already.
+        page = list_page(s3, source, scope, None, None)
+        groups = _groups(s3, source, scope.prefix) if page.truncated else []
+        starts: list[str | None] = [None, *(g + PAST for g in groups)]
         ends: list[str | None] = [*starts[1:], None]
-        prefixes: list[str | None] = [*(p for _, p in groups), None]
-        plan.ranges += [KeyRange(index, start=b, end=e, prefix=p) for b, e, p in zip(starts, ends, prefixes,
-                                                                                    strict=True)]
+        first = len(plan.ranges)
+        plan.ranges += [KeyRange(index, start=b, end=e, prefix=p)
+                        for b, e, p in zip(starts, ends, [*groups, None], strict=True)]
+        # The page starts the first range: keep what it holds of it rather than list it again. A page that
+        # runs past the range's end holds all of it.
+        r = plan.ranges[first]
+        held = [k for k in page.keys if r.end is None or k <= r.end]
+        r.done = not page.truncated or len(held) < len(page.keys)
+        r.after = page.resume_after if not r.done else None
+        _keep(r, first, held, per_batch, save)
     return plan
 
 
@@ -199,10 +203,28 @@ def _keep(r: KeyRange, range_index: int, keys: list[str], per_batch: int, save: 
         r.count += len(batch)
 
 
-def _groups(s3: Any, source: S3Location, prefix: str) -> list[tuple[str, str | None]]:
-    """The groups a folder is listed in, as (group, LIST prefix): past the common prefix of its keys, one
-    group per next character. The range of group `…id=A` ends at `…id=A` + PAST and holds the keys starting
-    with `…id=A`; the range after the last group has no prefix of its own (it catches what follows)."""
+def _groups(s3: Any, source: S3Location, prefix: str) -> list[str]:
+    """The groups a folder is listed in, in key order, each the LIST prefix of its range: past the common
+    prefix of its keys, one group per next character (`…id=A`, `…id=B`, …), each split the same way again
+    while there are fewer than MAX_GROUPS, so sequential ids (`user-000001`…) spread over as many ranges as
+    random ones. A range ends at its group + PAST: nothing sorts between `…A` and `…A` + PAST but keys
+    starting with `…A`. The range after the last group catches what follows it."""
+    groups = _children(s3, source, prefix)
+    grew = True
+    while grew and len(groups) < MAX_GROUPS:
+        grew = False
+        expanded: list[str] = []
+        for i, group in enumerate(groups):
+            children = _children(s3, source, group) if len(expanded) + len(groups) - i < MAX_GROUPS else []
+            grew = grew or bool(children)
+            expanded += children or [group]
+        groups = expanded
+    return groups
+
+
+def _children(s3: Any, source: S3Location, prefix: str) -> list[str]:
+    """The next-character groups of the keys under `prefix`, past their common prefix ([]: one key, or no
+    place where they differ within MAX_PREFIX_PROBES characters). Every probe is a LIST of one key."""
 
     def first_after(after: str | None) -> str | None:
         params: dict[str, Any] = {"Bucket": source.bucket, "Prefix": source.key(prefix) if prefix
@@ -224,16 +246,12 @@ def _groups(s3: Any, source: S3Location, prefix: str) -> list[tuple[str, str | N
         depth += 1
     else:
         return []
-    groups: list[tuple[str, str | None]] = []
-    group = first[: depth + 1]
+    groups = [first[: depth + 1]]
     while len(groups) < MAX_GROUPS:
-        following = first_after(group + PAST)
-        # Between two probes every key of the range starts with the group (nothing sorts between `…A` and
-        # `…A` + PAST but keys starting with `…A`), so the group is the range's LIST prefix.
-        groups.append((group, group))
+        following = first_after(groups[-1] + PAST)
         if following is None or len(following) <= depth:
             break
-        group = following[: depth + 1]
+        groups.append(following[: depth + 1])
     return groups
 
 

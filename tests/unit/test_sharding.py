@@ -87,7 +87,10 @@ def many_keys(s3: Any, n: int) -> None:
                       Metadata={"_v": "v1"})
 
 
-def test_the_split_lists_groups_in_parallel_resumes_and_survives_replays(s3: Any) -> None:
+def test_the_split_lists_groups_in_parallel_resumes_and_survives_replays(
+    s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(split, "MAX_GROUPS", 2)  # groups p and u, not split further: p takes three pages
     many_keys(s3, 2100)
     unit = {"kind": "records", "resource": "users"}
     one_go = split_job(s3, unit, shardRecords=1000)
@@ -98,7 +101,7 @@ def test_the_split_lists_groups_in_parallel_resumes_and_survives_replays(s3: Any
     out, steps = split_unit(s3, job, None, deadline=0.0), 1  # a deadline already past: one page per range
     while not out["done"]:
         out, steps = split_unit(s3, job, out["cursor"], deadline=0.0), steps + 1
-    assert steps == 3  # 2,100 keys of one group: three pages, one per step
+    assert steps == 2  # 2,100 keys of one group: three pages, the first read while probing
     assert out["shards"] == expected["shards"] and cut_of(s3, job) == cut_of(s3, one_go)
 
     replayed = split_job(s3, unit, shardRecords=1000)
@@ -141,6 +144,27 @@ def test_a_damaged_key_batch_stops_the_shard_instead_of_skipping_its_keys(s3: An
     assert info.value.operation == "export"
 
 
+def listed_prefixes(s3: Any) -> list[str]:
+    """The prefixes of the LIST requests that read pages of keys (not one-key probes) from now on."""
+    prefixes: list[str] = []
+    s3.meta.events.register("provide-client-params.s3.ListObjectsV2",
+                            lambda params, **kw: prefixes.append(params["Prefix"])
+                            if params.get("MaxKeys", 1000) > 1 else None)
+    return prefixes
+
+
+def test_sequential_ids_are_split_into_as_many_ranges_as_random_ones(s3: Any) -> None:
+    many_keys(s3, 2100)  # p-00000 ... p-02099: one first character, 21 groups of 100 three characters later
+    prefixes = listed_prefixes(s3)
+    job = split_job(s3, {"kind": "records", "resource": "users"}, shardRecords=1000)
+    _, out = run_loop(split_unit, s3, job)
+    groups = {p.removeprefix("app/resource=users/data/id=") for p in prefixes if "id=" in p}
+    assert len(groups) >= 21 and all(g.startswith("p-0") or g == "u" for g in groups)  # listed in parallel
+    assert out["keys"] == 2101
+    sizes = [run_loop(export_chunk, s3, job | {"shard": s})[1]["records"] for s in out["shards"]]
+    assert sizes == [1000, 1000, 101]
+
+
 def test_random_ids_are_listed_in_one_range_per_first_character(s3: Any) -> None:
     write_fake_database(s3, "srcdb", "app", records=1)
     alphabet = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict"  # nanoid's, as s3db.js uses
@@ -149,12 +173,11 @@ def test_random_ids_are_listed_in_one_range_per_first_character(s3: Any) -> None
     for rid in ids:
         s3.put_object(Bucket="srcdb", Key=f"app/resource=notes/data/id={rid}", Body=b"", Metadata={"_v": "v1"})
     job = split_job(s3, {"kind": "records", "resource": "notes"}, shardRecords=100)
-    prefixes: list[str] = []
-    s3.meta.events.register("provide-client-params.s3.ListObjectsV2",  # pages of keys, not probes
-                            lambda params, **kw: prefixes.append(params["Prefix"]) if params["MaxKeys"] > 1 else None)
+    prefixes = listed_prefixes(s3)
     _, out = run_loop(split_unit, s3, job)
     groups = {p.removeprefix("app/resource=notes/data/id=") for p in prefixes} - {"app/resource=notes/data/"}
-    assert groups == {rid[0] for rid in ids} | {"n"}  # each group listed under its own prefix (+ n-0000)
+    # Each group is listed under its own prefix (+ n-0000), but the first: the first page held it whole.
+    assert groups == ({rid[0] for rid in ids} | {"n"}) - {min(ids)[0]}
     assert out["keys"] == len(ids) + 1 and 12 <= len(out["shards"]) <= 24
     sizes = [run_loop(export_chunk, s3, job | {"shard": s})[1]["records"] for s in out["shards"]]
     assert sum(sizes) == len(ids) + 1 and max(sizes) <= 100
