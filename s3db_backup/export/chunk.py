@@ -9,62 +9,22 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from s3db_backup.archive.crypto import PartCipher, open_cipher
 from s3db_backup.archive.frames import CODECS
 from s3db_backup.archive.records import ResourceCodecs, backup_line
 from s3db_backup.catalog import BackupPaths, read_json, write_json
-from s3db_backup.config import Settings
 from s3db_backup.errors import StoreError
 from s3db_backup.export.cursor import ExportCursor
+from s3db_backup.export.job import ExportJob
 from s3db_backup.export.key_batches import read_batch
 from s3db_backup.export.parts import PartWriter
 from s3db_backup.export.reader import Getter, OrderedFetcher, boto3_getter, list_page, list_subdirs
 from s3db_backup.export.split import key_batch_key, read_shard_plan
-from s3db_backup.export.units import Scope, Unit, root_of, scopes_for
+from s3db_backup.export.units import Scope, root_of, scopes_for
 from s3db_backup.format import layout
-from s3db_backup.locations import S3Location
 from s3db_backup.s3client import retries_so_far
-
-
-@dataclass(frozen=True)
-class ExportJob:
-    backup_id: str
-    source: S3Location
-    store: S3Location
-    unit: Unit
-    settings: Settings
-    shard: int | None = None  # index of this shard in its unit; None: the unit was not split
-    shards: int = 1
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ExportJob:
-        shard = data.get("shard") or {}
-        return cls(
-            backup_id=data["backupId"],
-            source=S3Location.parse(data["source"]),
-            store=S3Location.parse(data["store"]),
-            unit=Unit.from_dict(data["unit"]),
-            settings=Settings.from_dict(data.get("settings")),
-            shard=shard.get("index"),
-            shards=int(shard.get("count", 1)),
-        )
-
-    @property
-    def paths(self) -> BackupPaths:
-        return BackupPaths(self.store, self.backup_id)
-
-    @property
-    def file_key(self) -> str:
-        """A unit exported as one shard keeps the plain name (`users.jsonl.gz`)."""
-        return self.unit.file_key(CODECS[self.settings.compression], self.settings.encryption != "none",
-                                  shard=self.shard if self.shards > 1 else None)
-
-    @property
-    def work_name(self) -> str:
-        return self.file_key
 
 
 def unit_result_key(paths: BackupPaths, file_key: str) -> str:

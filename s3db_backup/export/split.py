@@ -26,6 +26,7 @@ from s3db_backup.archive.frames import CODECS
 from s3db_backup.catalog import BackupPaths, read_json, write_json
 from s3db_backup.config import Settings
 from s3db_backup.errors import StoreError
+from s3db_backup.export.job import ExportJob
 from s3db_backup.export.key_batches import BATCH_KEYS, batch_name, write_batch
 from s3db_backup.export.reader import list_page, list_subdirs
 from s3db_backup.export.units import Scope, Unit, root_of, scopes_for
@@ -130,10 +131,8 @@ def split_unit(
     clock: Callable[[], float] = time.monotonic,
 ) -> dict[str, Any]:
     """List the unit's ranges (in parallel) until the deadline; once all are listed, answer the shards."""
-    unit = Unit.from_dict(job_data["unit"])
-    settings = Settings.from_dict(job_data.get("settings"))
-    source = S3Location.parse(job_data["source"])
-    paths = BackupPaths(S3Location.parse(job_data["store"]), job_data["backupId"])
+    job = ExportJob.from_dict(job_data)
+    unit, settings, source, paths = job.unit, job.settings, job.source, job.paths
     side_key = shard_plan_key(paths, unit, settings)
     seq = int((cursor_data or {}).get("seq", 0)) + 1
 
