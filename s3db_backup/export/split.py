@@ -32,8 +32,6 @@ from s3db_backup.export.reader import list_page, list_subdirs
 from s3db_backup.export.units import Scope, Unit, root_of, scopes_for
 from s3db_backup.locations import S3Location
 
-#: A position in a unit's key space: [scope index, relative key].
-Position = list[Any]
 #: Most shards per unit: keeps the shard Map's items (and so the workflow state) far below 256 KB.
 MAX_SHARDS = 2000
 #: Most groups one folder is listed in at once (s3db.js ids draw from 64 characters); one more range
