@@ -3,7 +3,7 @@ engine the way the workflow does (plan; up to 8 units at once, each split then i
 manifest) without the local Step Functions emulation, whose overhead does not exist on AWS.
 
     python -m benchmarks.exporter --endpoint URL --source s3://B/P --store s3://B/P [--compression gzip]
-        [--get obstore|boto3] [--concurrency 16]
+        [--get obstore|boto3] [--concurrency 16] [--list-page-keys N]
 
 Prints one JSON line: seconds, cpuSeconds, peakRssMiB, splitSeconds (the longest unit's listing and cut),
 records, bytes, rawBytes.
@@ -38,6 +38,7 @@ def main() -> None:
     p.add_argument("--compression", default="gzip")
     p.add_argument("--get", default="obstore", choices=["obstore", "boto3"])
     p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--list-page-keys", type=int, help="the listPageKeys setting (default: the engine's)")
     args = p.parse_args()
     session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                                     region_name="us-east-1")
@@ -45,8 +46,10 @@ def main() -> None:
     getter = (obstore_getter(S3Location.parse(args.source), session=session, region="us-east-1",
                              endpoint_url=args.endpoint) if args.get == "obstore" else None)
     started, cpu0 = time.monotonic(), _cpu()
-    plan = plan_backup(s3, source=args.source, store=args.store,
-                       options={"compression": args.compression, "concurrency": args.concurrency})
+    options = {"compression": args.compression, "concurrency": args.concurrency}
+    if args.list_page_keys:
+        options["listPageKeys"] = args.list_page_keys
+    plan = plan_backup(s3, source=args.source, store=args.store, options=options)
 
     def loop(step: Any, job: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         state: dict[str, Any] = {"job": job, "cursor": None, "done": False}

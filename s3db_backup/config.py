@@ -38,6 +38,9 @@ class Settings:
     #: Keys per shard: a unit (a resource's records, its other objects) with more keys is split from its
     #: listing into shards exported in parallel, each its own file.
     shardRecords: int = 100_000
+    #: Keys asked for per LIST page. AWS S3 returns at most 1,000 whatever is asked; S3-compatible servers
+    #: that allow more (Ceph RGW when configured, moto) answer in fewer requests.
+    listPageKeys: int = 10_000
     #: Complete backups kept by the retention pruner (keep the last N).
     retentionCount: int = 7
 
@@ -80,6 +83,8 @@ class Settings:
             problems.append("encryption=kms needs kmsKeyId")
         if self.shardRecords < 1:
             problems.append("shardRecords must be at least 1")
+        if not 1 <= self.listPageKeys <= 100_000:
+            problems.append("listPageKeys must be between 1 and 100000")
         if self.retentionCount < 1:
             problems.append("retentionCount must be at least 1")
         if problems:

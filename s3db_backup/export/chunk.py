@@ -94,7 +94,7 @@ def _first_cursor(s3: Any, job: ExportJob) -> ExportCursor:
 
 
 def _shard_batches(s3: Any, job: ExportJob) -> list[tuple[int, int, int]]:
-    """(range index, batch number, keys) of the key batches SplitUnit cut into this shard."""
+    """(range id, batch number, keys) of the key batches SplitUnit cut into this shard."""
     plan = read_shard_plan(s3, job.paths, job.unit, job.settings, "export")
     shard = job.shard if job.shard is not None else 0
     if plan.count != job.shards or not 0 <= shard < plan.count:
@@ -165,8 +165,8 @@ def _walk_batches(
         if not first and (clock() >= deadline or (max_lines and written >= max_lines)):
             return True
         first = False
-        range_index, number, count = batches[cursor.batch]
-        key = key_batch_key(job.paths, job.unit, job.settings, range_index, number)
+        range_id, number, count = batches[cursor.batch]
+        key = key_batch_key(job.paths, job.unit, job.settings, range_id, number)
         keys = read_batch(s3, job.store.bucket, key, expected=count, backup_id=job.backup_id)[cursor.offset:]
         budget = max_lines - written if max_lines else len(keys)
         consumed = _export_keys(job, cursor, writer, fetcher, keys[:budget], deadline=deadline, clock=clock)
@@ -192,7 +192,7 @@ def _walk_listing(
             written = cursor.counts.lines - lines_before
             if listed and (clock() >= deadline or (max_lines and written >= max_lines)):
                 return True
-            page = list_page(s3, job.source, scope, cursor.after, token)
+            page = list_page(s3, job.source, scope, cursor.after, token, job.settings.listPageKeys)
             listed = True
             budget = max_lines - written if max_lines else len(page.keys)
             consumed = _export_keys(job, cursor, writer, fetcher, page.keys[:budget], deadline=deadline,

@@ -2,9 +2,9 @@
 
 A unit is listed once. SplitUnit writes what each of its ranges lists as numbered batches of at most
 `BATCH_KEYS` keys; the shards read those batches instead of listing again, which halves the LIST requests
-and lets every ExportChunk spend its time on GETs. The backup therefore holds the objects that existed when
-their range was listed (an object deleted since is counted as vanished); objects written after that are left
-for the next backup, and none can appear in two shards.
+and lets every ExportChunk spend its time on GETs. The backup therefore holds every object that exists for
+the whole backup (one deleted after it was listed is counted as vanished); one written while it runs may be
+left for the next backup, and none can appear in two shards.
 
 A batch is gzip-compressed JSON (`{"version": 1, "keys": [...]}`, relative keys in listing order): JSON
 because S3 keys may hold any character, newlines included.
@@ -26,9 +26,9 @@ BATCH_KEYS = 10_000
 VERSION = 1
 
 
-def batch_name(range_index: int, number: int) -> str:
-    """Sorts in the order the shards read the batches."""
-    return f"{range_index:04d}-{number:06d}.json.gz"
+def batch_name(range_id: int, number: int) -> str:
+    """Names batch `number` of a range; the shard plan, not the name, says the order batches are read in."""
+    return f"{range_id:04d}-{number:06d}.json.gz"
 
 
 def write_batch(s3: Any, bucket: str, key: str, keys: list[str]) -> None:

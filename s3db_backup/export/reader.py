@@ -30,11 +30,11 @@ class ListedPage:
 
 
 def list_page(
-    s3: Any, source: S3Location, scope: Scope, after: str | None, token: str | None
+    s3: Any, source: S3Location, scope: Scope, after: str | None, token: str | None, max_keys: int
 ) -> ListedPage:
     """One listing page of `scope` after relative key `after` (or from `token` within one invocation)."""
     params: dict[str, Any] = {"Bucket": source.bucket, "Prefix": source.key(scope.prefix) if scope.prefix
-                              else source.key_prefix, "MaxKeys": 1000}
+                              else source.key_prefix, "MaxKeys": max_keys}
     if scope.shallow:
         params["Delimiter"] = "/"
     if token:
@@ -91,7 +91,9 @@ class OrderedFetcher:
 
     def __init__(self, get: Getter, concurrency: int) -> None:
         self._get = get
-        self._window = concurrency
+        # Twice as many requests queued as run, so a slow object at the head of the order never leaves
+        # workers idle while the ones behind it wait to be yielded.
+        self._window = 2 * concurrency
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fetch")
 
     def fetch_in_order(self, keys: Iterable[str]) -> Iterator[tuple[str, StoredObject | None]]:

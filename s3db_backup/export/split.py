@@ -4,10 +4,13 @@ Each shard is exported by its own chunk loop into its own file, in parallel with
 kept as key batches in the backup's work folder (export/key_batches.py): a shard is a run of consecutive
 batches, so the shards partition the listed keys exactly, in S3's listing order, and no shard lists again.
 
-Listing one folder of 100 million keys page after page would take hours (one LIST per 1,000 keys), so the
-listing itself is parallel: a few LISTs of one key each find where the keys of a folder stop sharing a
-prefix and where each group of the next character starts (`id=A…`, `id=B…`, …; random s3db.js ids give 64
-groups), then the groups are listed at once by a thread pool, each with its own group as the LIST prefix.
+Listing one folder of 100 million keys page after page would take hours, so the listing itself is
+parallel. Every range is listed for one page first; a range still unfinished after it is split by the
+groups of its remaining keys: LISTs of one key find where those keys stop sharing a prefix (a binary search)
+and where each group of the next character starts (`id=A…`, `id=B…`, …; random s3db.js ids give 64
+groups, sequential ids fewer, split again in the next round). Each group is a range listed under its own
+prefix. Rounds go on while fewer ranges are unfinished than the listing concurrency, up to MAX_RANGES, so a
+folder that fits in one page costs one LIST and a large one is listed by many threads at once.
 
 All progress lives in one side object in the backup's work folder, rewritten whole at the end of each
 invocation after the batches it names, so a retried or replayed invocation resumes from a consistent state
@@ -34,22 +37,24 @@ from s3db_backup.locations import S3Location
 
 #: Most shards per unit: keeps the shard Map's items (and so the workflow state) far below 256 KB.
 MAX_SHARDS = 2000
-#: Most groups one folder is listed in at once (s3db.js ids draw from 64 characters); one more range
-#: catches the keys after the last group.
-MAX_GROUPS = 64
+#: Most key ranges per unit: room for one split of random s3db.js ids (64 characters) and a second round.
+MAX_RANGES = 128
+#: Listed keys held in memory at once (about 1 KB each while a page is parsed): bounds how many ranges are
+#: listed at once to this many keys over the largest page the server has given (AWS gives 1,000).
+KEYS_IN_FLIGHT = 20_000
 #: Sorts after every key that starts with a given prefix (U+10FFFF is the largest code point).
 PAST = "\U0010ffff"
-#: Probes spent looking for the end of the prefix every key of a folder shares, before listing it whole.
-MAX_PREFIX_PROBES = 48
 
 
 @dataclass
 class KeyRange:
-    """Keys of scope `scope` in (start, end]; None: the scope's beginning / end. `prefix` is the LIST prefix
-    (the group's, relative; None: the scope's), `after` the listing's progress, `batches` the key count of
-    each batch written so far."""
+    """Keys of scope `scope` in (start, end] (None: the scope's beginning / end), listed under `prefix` (the
+    group's, relative; None: the scope's). `after` is the listing's progress and `batches` the key count of
+    each batch written so far. `id` names the range's batches: ranges are kept in key order and a split
+    inserts new ones, so a range's position is not a stable name."""
 
     scope: int
+    id: int = 0
     start: str | None = None
     end: str | None = None
     prefix: str | None = None
@@ -76,8 +81,8 @@ class ShardPlan:
         return max(len(self.starts), 1)
 
     def batch_list(self) -> list[tuple[int, int, int]]:
-        """(range index, batch number, keys) of every batch, in listing order."""
-        return [(i, n, keys) for i, r in enumerate(self.ranges) for n, keys in enumerate(r.batches)]
+        """(range id, batch number, keys) of every batch, in listing order."""
+        return [(r.id, n, keys) for r in self.ranges for n, keys in enumerate(r.batches)]
 
     def shard_batches(self, index: int) -> list[tuple[int, int, int]]:
         every = self.batch_list()
@@ -104,8 +109,8 @@ def shard_plan_key(paths: BackupPaths, unit: Unit, settings: Settings) -> str:
     return paths.work(f"shards/{unit_base(unit, settings)}.json")
 
 
-def key_batch_key(paths: BackupPaths, unit: Unit, settings: Settings, range_index: int, number: int) -> str:
-    return paths.work(f"keys/{unit_base(unit, settings)}/{batch_name(range_index, number)}")
+def key_batch_key(paths: BackupPaths, unit: Unit, settings: Settings, range_id: int, number: int) -> str:
+    return paths.work(f"keys/{unit_base(unit, settings)}/{batch_name(range_id, number)}")
 
 
 def read_shard_plan(s3: Any, paths: BackupPaths, unit: Unit, settings: Settings, operation: str) -> ShardPlan:
@@ -134,14 +139,18 @@ def split_unit(
     side_key = shard_plan_key(paths, unit, settings)
     seq = int((cursor_data or {}).get("seq", 0)) + 1
 
-    def save(range_index: int, number: int, keys: list[str]) -> None:
-        write_batch(s3, paths.store.bucket, key_batch_key(paths, unit, settings, range_index, number), keys)
+    def save(range_id: int, number: int, keys: list[str]) -> None:
+        write_batch(s3, paths.store.bucket, key_batch_key(paths, unit, settings, range_id, number), keys)
 
-    per_batch = min(BATCH_KEYS, settings.shardRecords)
+    lister = _Lister(s3, source, settings, min(BATCH_KEYS, settings.shardRecords), save)
     stored = read_json(s3, paths.store.bucket, side_key) if cursor_data is not None else None
-    plan = ShardPlan.from_dict(stored) if stored else _discover(s3, source, unit, per_batch, save)
+    if stored:
+        plan = ShardPlan.from_dict(stored)
+    else:
+        plan = _discover(s3, source, unit)
+        _refine(lister, plan)
     if not plan.done:
-        _list_ranges(s3, source, plan, settings.concurrency, per_batch, save, deadline=deadline, clock=clock)
+        lister.list(plan, [r for r in plan.ranges if not r.done], deadline=deadline, clock=clock)
         if all(r.done for r in plan.ranges):
             _cut(plan, settings.shardRecords)
     write_json(s3, paths.store.bucket, side_key, plan.to_dict())
@@ -159,136 +168,152 @@ def split_unit(
 
 
 Save = Callable[[int, int, list[str]], None]
-"""Writes batch `number` of range `range_index`."""
+"""Writes batch `number` of the range with id `range_id`."""
 
 
-def _discover(s3: Any, source: S3Location, unit: Unit, per_batch: int, save: Save) -> ShardPlan:
-    """The unit's scopes and the key ranges each is listed in, with the first page of each folder kept."""
+def _discover(s3: Any, source: S3Location, unit: Unit) -> ShardPlan:
+    """The unit's scopes, one range each, not listed yet."""
     root = root_of(unit)
     subdirs = list_subdirs(s3, source, root) if root is not None else []
     scopes = [s.to_list() for s in scopes_for(unit, subdirs)]
-    plan = ShardPlan(scopes=scopes)
-    for index, data in enumerate(scopes):
-        scope = Scope.from_list(data)
-        if scope.shallow:
-            plan.ranges.append(KeyRange(index))
-            continue
-        # A folder that fits in one page (most folders) needs no probes: it is listed already.
-        page = list_page(s3, source, scope, None, None)
-        groups = _groups(s3, source, scope.prefix) if page.truncated else []
-        starts: list[str | None] = [None, *(g + PAST for g in groups)]
-        ends: list[str | None] = [*starts[1:], None]
-        first = len(plan.ranges)
-        plan.ranges += [KeyRange(index, start=b, end=e, prefix=p)
-                        for b, e, p in zip(starts, ends, [*groups, None], strict=True)]
-        # The page starts the first range: keep what it holds of it rather than list it again. A page that
-        # runs past the range's end holds all of it.
-        r = plan.ranges[first]
-        held = [k for k in page.keys if r.end is None or k <= r.end]
-        r.done = not page.truncated or len(held) < len(page.keys)
-        r.after = page.resume_after if not r.done else None
-        _keep(r, first, held, per_batch, save)
-    return plan
+    return ShardPlan(scopes=scopes, ranges=[KeyRange(index, id=index) for index in range(len(scopes))])
 
 
-def _keep(r: KeyRange, range_index: int, keys: list[str], per_batch: int, save: Save) -> None:
-    """Add listed keys to the range as full batches (the last one may be short)."""
-    for start in range(0, len(keys), per_batch):
-        batch = keys[start:start + per_batch]
-        save(range_index, len(r.batches), batch)
-        r.batches.append(len(batch))
-        r.count += len(batch)
+class _Lister:
+    """Lists ranges in parallel and keeps what they list as key batches."""
+
+    def __init__(self, s3: Any, source: S3Location, settings: Settings, per_batch: int, save: Save) -> None:
+        self.s3, self.source, self.settings, self.per_batch, self.save = s3, source, settings, per_batch, save
+        #: The largest page seen (pages asked for until one comes back): what one lister may hold.
+        self.page_keys = 0
+
+    def workers(self, ranges: int) -> int:
+        held = self.page_keys or self.settings.listPageKeys
+        return max(1, min(ranges, self.settings.concurrency, KEYS_IN_FLIGHT // held))
+
+    def list(self, plan: ShardPlan, ranges: list[KeyRange], *, pages: int = 0, deadline: float = float("inf"),
+             clock: Callable[[], float] = time.monotonic) -> None:
+        """List each range for `pages` pages (0: until it is done or the deadline passes, at least one page).
+        Keys are saved as batches as they fill, and what is left when a range stops is saved as a short batch,
+        so every listed key is in a batch before the plan that counts it is written."""
+
+        def walk(r: KeyRange) -> None:
+            scope = Scope.from_list(plan.scopes[r.scope]) if r.prefix is None else Scope(r.prefix)
+            pending: list[str] = []
+            listed = 0
+            while not r.done and (listed < pages if pages else listed == 0 or clock() < deadline):
+                listed += 1
+                page = list_page(self.s3, self.source, scope, r.after if r.after is not None else r.start, None,
+                                 self.settings.listPageKeys)
+                keys = page.keys
+                if page.truncated:
+                    self.page_keys = max(self.page_keys, len(keys))
+                if r.end is not None and keys and keys[-1] > r.end:
+                    keys = [k for k in keys if k <= r.end]
+                    r.done = True
+                pending += keys
+                r.after = page.resume_after
+                if not page.truncated:
+                    r.done = True
+                full = len(pending) - len(pending) % self.per_batch
+                self._keep(r, pending[:full])
+                pending = pending[full:]
+            self._keep(r, pending)
+
+        if len(ranges) == 1:
+            walk(ranges[0])
+            return
+        with ThreadPoolExecutor(max_workers=self.workers(len(ranges))) as pool:
+            list(pool.map(walk, ranges))
+
+    def _keep(self, r: KeyRange, keys: list[str]) -> None:
+        """Add listed keys to the range as full batches (the last one may be short)."""
+        for start in range(0, len(keys), self.per_batch):
+            batch = keys[start:start + self.per_batch]
+            self.save(r.id, len(r.batches), batch)
+            r.batches.append(len(batch))
+            r.count += len(batch)
 
 
-def _groups(s3: Any, source: S3Location, prefix: str) -> list[str]:
-    """The groups a folder is listed in, in key order, each the LIST prefix of its range: past the common
-    prefix of its keys, one group per next character (`…id=A`, `…id=B`, …), each split the same way again
-    while there are fewer than MAX_GROUPS, so sequential ids (`user-000001`…) spread over as many ranges as
-    random ones. A range ends at its group + PAST: nothing sorts between `…A` and `…A` + PAST but keys
-    starting with `…A`. The range after the last group catches what follows it."""
-    groups = _children(s3, source, prefix)
-    grew = True
-    while grew and len(groups) < MAX_GROUPS:
-        grew = False
-        expanded: list[str] = []
-        for i, group in enumerate(groups):
-            children = _children(s3, source, group) if len(expanded) + len(groups) - i < MAX_GROUPS else []
-            grew = grew or bool(children)
-            expanded += children or [group]
-        groups = expanded
-    return groups
+def _refine(lister: _Lister, plan: ShardPlan) -> None:
+    """List every new range for one page, and split those it did not finish by the groups of their
+    remaining keys, while fewer ranges are unfinished than the listing concurrency and MAX_RANGES allows.
+    The budget of new ranges is shared evenly, and the ranges of one round are split at once."""
+    fresh = list(plan.ranges)
+    while fresh:
+        lister.list(plan, fresh, pages=1)
+        big = [r for r in fresh if not r.done and not Scope.from_list(plan.scopes[r.scope]).shallow]
+        unfinished = sum(not r.done for r in plan.ranges)
+        share = (MAX_RANGES - len(plan.ranges)) // max(len(big), 1)  # new ranges each: groups + a tail
+        if not big or unfinished >= lister.settings.concurrency or share < 2:
+            return
+        with ThreadPoolExecutor(max_workers=min(len(big), lister.settings.concurrency)) as pool:
+            found = list(pool.map(_children, [lister.s3] * len(big), [lister.source] * len(big),
+                                  [plan] * len(big), big, [share - 1] * len(big)))
+        fresh = []
+        for r, (groups, complete) in zip(big, found, strict=True):
+            fresh += _split(plan, r, groups, complete)
 
 
-def _children(s3: Any, source: S3Location, prefix: str) -> list[str]:
-    """The next-character groups of the keys under `prefix`, past their common prefix ([]: one key, or no
-    place where they differ within MAX_PREFIX_PROBES characters). Every probe is a LIST of one key."""
+def _children(s3: Any, source: S3Location, plan: ShardPlan, r: KeyRange, limit: int) -> tuple[list[str], bool]:
+    """The groups of the keys range `r` has yet to list, in key order, at most `limit`: past the prefix they
+    all share, one group per next character. Whether the groups are all of them ([]: nothing to split
+    by). Every probe is a LIST of one key."""
+    base = r.prefix if r.prefix is not None else Scope.from_list(plan.scopes[r.scope]).prefix
+    seen: dict[str | None, str | None] = {}
 
     def first_after(after: str | None) -> str | None:
-        params: dict[str, Any] = {"Bucket": source.bucket, "Prefix": source.key(prefix) if prefix
-                                  else source.key_prefix, "MaxKeys": 1}
-        if after is not None:
-            params["StartAfter"] = source.key(after)
-        contents = s3.list_objects_v2(**params).get("Contents", [])
-        return source.relative(contents[0]["Key"]) if contents else None
+        if after not in seen:
+            params: dict[str, Any] = {"Bucket": source.bucket, "MaxKeys": 1,
+                                      "Prefix": source.key(base) if base else source.key_prefix}
+            if after is not None:
+                params["StartAfter"] = source.key(after)
+            page = s3.list_objects_v2(**params)
+            contents = page.get("Contents", [])
+            key = source.relative(contents[0]["Key"]) if contents else None
+            seen[after] = key if key is not None and (r.end is None or key <= r.end) else None
+        return seen[after]
 
-    first = first_after(None)
+    first = first_after(r.after)
     if first is None:
-        return []
-    depth = len(prefix)
-    for _ in range(MAX_PREFIX_PROBES):  # find the first position where the keys differ
-        if depth >= len(first):
-            return []
-        if first_after(first[: depth + 1] + PAST) is not None:
-            break
-        depth += 1
-    else:
-        return []
-    groups = [first[: depth + 1]]
-    while len(groups) < MAX_GROUPS:
+        return [], True
+    # The longest prefix every remaining key shares: keys all start with first[:d] when none follows
+    # first[:d] + PAST, which holds for every d up to the answer (a binary search).
+    low, high = len(base), len(first)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if first_after(first[:mid] + PAST) is None:
+            low = mid
+        else:
+            high = mid - 1
+    if low >= len(first):
+        return [], True  # every remaining key extends the first one: no next character to group by
+    groups = [first[:low + 1]]
+    while len(groups) < limit:
         following = first_after(groups[-1] + PAST)
-        if following is None or len(following) <= depth:
-            break
-        groups.append(following[: depth + 1])
-    return groups
+        if following is None or len(following) <= low:
+            return groups, True
+        groups.append(following[:low + 1])
+    return groups, False
 
 
-def _list_ranges(
-    s3: Any, source: S3Location, plan: ShardPlan, concurrency: int, per_batch: int, save: Save, *,
-    deadline: float, clock: Callable[[], float],
-) -> None:
-    """List every unfinished range, many at once, each for at least one page, until the deadline. Keys are
-    saved as batches as they fill, and what is left when a range stops is saved as a short batch, so every
-    listed key is in a batch before the plan that counts it is written."""
-
-    def walk(index: int) -> None:
-        r = plan.ranges[index]
-        scope = Scope.from_list(plan.scopes[r.scope])
-        if r.prefix is not None:
-            scope = Scope(r.prefix)
-        pending: list[str] = []
-        first = True
-        while not r.done and (first or clock() < deadline):
-            first = False
-            page = list_page(s3, source, scope, r.after if r.after is not None else r.start, None)
-            keys = page.keys
-            if r.end is not None and keys and keys[-1] > r.end:
-                keys = [k for k in keys if k <= r.end]
-                r.done = True
-            pending += keys
-            r.after = page.resume_after
-            if not page.truncated:
-                r.done = True
-            full = len(pending) - len(pending) % per_batch
-            _keep(r, index, pending[:full], per_batch, save)
-            pending = pending[full:]
-        _keep(r, index, pending, per_batch, save)
-
-    pending = [i for i, r in enumerate(plan.ranges) if not r.done]
-    if len(pending) == 1:
-        walk(pending[0])
-        return
-    with ThreadPoolExecutor(max_workers=min(len(pending), concurrency) or 1) as pool:
-        list(pool.map(walk, pending))
+def _split(plan: ShardPlan, r: KeyRange, groups: list[str], complete: bool) -> list[KeyRange]:
+    """Hand what `r` has yet to list to one range per group, inserted after it in key order: a group's
+    range ends at the group + PAST (nothing sorts between `…A` and `…A` + PAST but keys starting with `…A`),
+    the first starts where `r` stopped. When the groups are not all of them, one more range, under `r`'s
+    prefix, takes what follows the last group. `r` ends where it stopped."""
+    if not groups:
+        return []
+    next_id = max(x.id for x in plan.ranges) + 1
+    bounds: list[str | None] = [r.after, *(g + PAST for g in groups)]
+    children = [KeyRange(r.scope, id=next_id + i, start=bounds[i], end=bounds[i + 1], prefix=g)
+                for i, g in enumerate(groups)]
+    if not complete:
+        children.append(KeyRange(r.scope, id=next_id + len(groups), start=bounds[-1], end=r.end, prefix=r.prefix))
+    r.end, r.done = r.after, True
+    at = next(i for i, x in enumerate(plan.ranges) if x is r) + 1
+    plan.ranges[at:at] = children
+    return children
 
 
 def _cut(plan: ShardPlan, per_shard: int) -> None:

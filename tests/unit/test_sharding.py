@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from s3db_backup.catalog import BackupPaths, read_manifest
-from s3db_backup.errors import StoreError
+from s3db_backup.errors import ConfigError, StoreError
 from s3db_backup.export import split
 from s3db_backup.export.chunk import export_chunk
 from s3db_backup.export.plan import plan_backup
@@ -90,28 +90,29 @@ def many_keys(s3: Any, n: int) -> None:
 def test_the_split_lists_groups_in_parallel_resumes_and_survives_replays(
     s3: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(split, "MAX_GROUPS", 2)  # groups p and u, not split further: p takes three pages
+    monkeypatch.setattr(split, "MAX_RANGES", 3)  # the folder's first page, then groups p and u, no further
     many_keys(s3, 2100)
     unit = {"kind": "records", "resource": "users"}
-    one_go = split_job(s3, unit, shardRecords=1000)
+    options = {"shardRecords": 500, "listPageKeys": 500}  # batches of a page whether resumed or not
+    one_go = split_job(s3, unit, **options)
     _, expected = run_loop(split_unit, s3, one_go)
     assert expected["keys"] == 2101
 
-    job = split_job(s3, unit, shardRecords=1000)
+    job = split_job(s3, unit, **options)
     out, steps = split_unit(s3, job, None, deadline=0.0), 1  # a deadline already past: one page per range
     while not out["done"]:
         out, steps = split_unit(s3, job, out["cursor"], deadline=0.0), steps + 1
-    assert steps == 2  # 2,100 keys of one group: three pages, the first read while probing
+    assert steps == 3  # pages of 500: the folder's first, then p's second with u's only one, then p's last three
     assert out["shards"] == expected["shards"] and cut_of(s3, job) == cut_of(s3, one_go)
 
-    replayed = split_job(s3, unit, shardRecords=1000)
+    replayed = split_job(s3, unit, **options)
     out = split_unit(s3, replayed, None, deadline=0.0)
     while not out["done"]:
         split_unit(s3, replayed, out["cursor"], deadline=0.0)  # its answer is lost: Step Functions retries it
         out = split_unit(s3, replayed, out["cursor"], deadline=0.0)
     assert out["shards"] == expected["shards"] and cut_of(s3, replayed) == cut_of(s3, one_go)
     counts = [run_loop(export_chunk, s3, job | {"shard": s})[1]["records"] for s in out["shards"]]
-    assert counts == [1000, 1000, 101]
+    assert counts == [500, 500, 500, 500, 101]
 
 
 def test_a_folder_of_one_page_needs_no_probes(s3: Any) -> None:
@@ -153,34 +154,63 @@ def listed_prefixes(s3: Any) -> list[str]:
     return prefixes
 
 
-def test_sequential_ids_are_split_into_as_many_ranges_as_random_ones(s3: Any) -> None:
-    many_keys(s3, 2100)  # p-00000 ... p-02099: one first character, 21 groups of 100 three characters later
+def test_sequential_ids_are_split_round_after_round_and_listed_in_parallel(s3: Any) -> None:
+    many_keys(s3, 2100)  # p-00000 ... p-02099 and u-00000: one first character, long runs of shared prefix
     prefixes = listed_prefixes(s3)
-    job = split_job(s3, {"kind": "records", "resource": "users"}, shardRecords=1000)
+    job = split_job(s3, {"kind": "records", "resource": "users"}, shardRecords=1000, listPageKeys=100)
     _, out = run_loop(split_unit, s3, job)
-    groups = {p.removeprefix("app/resource=users/data/id=") for p in prefixes if "id=" in p}
-    assert len(groups) >= 21 and all(g.startswith("p-0") or g == "u" for g in groups)  # listed in parallel
+    groups = [p.removeprefix("app/resource=users/data/id=") for p in prefixes if "id=" in p]
+    # p and u; then p-00, p-01, p-02; then p-003 ... p-009 and p-011 ... p-019, each listed on its own
+    assert {"p", "u", "p-00", "p-01", "p-02"} <= set(groups) and len(set(groups)) >= 20
+    assert all(g in ("p", "u") or g.startswith("p-0") for g in groups)
+    assert len(prefixes) <= 2100 // 100 + len(set(groups)) + 1  # about one page per 100 keys: listed once
     assert out["keys"] == 2101
     sizes = [run_loop(export_chunk, s3, job | {"shard": s})[1]["records"] for s in out["shards"]]
-    assert sizes == [1000, 1000, 101]
+    assert sum(sizes) == 2101 and max(sizes) <= 1000
 
 
-def test_random_ids_are_listed_in_one_range_per_first_character(s3: Any) -> None:
+def nanoid_keys(s3: Any, n: int) -> list[str]:
+    """n random s3db.js-like ids in resource notes, with the fake database's own; every records key, sorted."""
     write_fake_database(s3, "srcdb", "app", records=1)
     alphabet = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict"  # nanoid's, as s3db.js uses
     rng = random.Random(3)
-    ids = {"".join(rng.choice(alphabet) for _ in range(22)) for _ in range(1100)}  # more than one LIST page
-    for rid in ids:
+    for _ in range(n):
+        rid = "".join(rng.choice(alphabet) for _ in range(22))
         s3.put_object(Bucket="srcdb", Key=f"app/resource=notes/data/id={rid}", Body=b"", Metadata={"_v": "v1"})
-    job = split_job(s3, {"kind": "records", "resource": "notes"}, shardRecords=100)
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket="srcdb", Prefix="app/resource=notes/data/")
+    return sorted(o["Key"].removeprefix("app/resource=notes/data/id=") for p in pages for o in p.get("Contents", []))
+
+
+def test_random_ids_left_after_the_first_page_are_listed_in_one_range_per_first_character(s3: Any) -> None:
+    ids = nanoid_keys(s3, 1100)
+    job = split_job(s3, {"kind": "records", "resource": "notes"}, shardRecords=100, listPageKeys=50)
     prefixes = listed_prefixes(s3)
     _, out = run_loop(split_unit, s3, job)
-    groups = {p.removeprefix("app/resource=notes/data/id=") for p in prefixes} - {"app/resource=notes/data/"}
-    # Each group is listed under its own prefix (+ n-0000), but the first: the first page held it whole.
-    assert groups == ({rid[0] for rid in ids} | {"n"}) - {min(ids)[0]}
-    assert out["keys"] == len(ids) + 1 and 12 <= len(out["shards"]) <= 24
+    groups = [p.removeprefix("app/resource=notes/data/id=") for p in prefixes]
+    assert groups[0] == "app/resource=notes/data/"  # the folder's first page, then each group once
+    assert sorted(groups[1:]) == sorted({rid[0] for rid in ids[50:]})
+    assert out["keys"] == len(ids) and 11 <= len(out["shards"]) <= 24
     sizes = [run_loop(export_chunk, s3, job | {"shard": s})[1]["records"] for s in out["shards"]]
-    assert sum(sizes) == len(ids) + 1 and max(sizes) <= 100
+    assert sum(sizes) == len(ids) and max(sizes) <= 100
+
+
+@pytest.mark.parametrize("most", [2, 5, 9])
+def test_a_split_cut_short_by_the_range_budget_still_lists_every_key_once(
+    s3: Any, monkeypatch: pytest.MonkeyPatch, most: int
+) -> None:
+    monkeypatch.setattr(split, "MAX_RANGES", most)  # too few for a group per character: a tail range takes the rest
+    ids = nanoid_keys(s3, 600)
+    job = split_job(s3, {"kind": "records", "resource": "notes"}, shardRecords=100, listPageKeys=40)
+    _, out = run_loop(split_unit, s3, job)
+    stored = json.loads(s3.get_object(Bucket="backups", Key=f"{job['backupId']}/.work/shards/notes.jsonl.gz.json")
+                        ["Body"].read())
+    assert len(stored["ranges"]) <= most
+    exported = []
+    for shard in out["shards"]:
+        run_loop(export_chunk, s3, job | {"shard": shard})
+        name = "notes.jsonl.gz" if len(out["shards"]) == 1 else f"notes/shard-{shard['index']:05d}.jsonl.gz"
+        exported += [line["id"] for line in file_lines(s3, job["backupId"], name)]
+    assert exported == ids  # every key once, in key order
 
 
 def test_the_backup_holds_what_the_split_listed_and_leaves_later_writes_to_the_next_one(s3: Any) -> None:
@@ -215,7 +245,14 @@ def test_too_many_shards_are_merged_so_the_state_stays_small(s3: Any, monkeypatc
     assert lines_in_order(s3, result["backupId"], files) == 40
 
 
-def test_shard_records_must_be_positive(s3: Any) -> None:
+@pytest.mark.parametrize(("options", "problem"), [({"shardRecords": 0}, "shardRecords must be at least 1"),
+                                                   ({"listPageKeys": 0}, "listPageKeys must be between"),
+                                                   ({"listPageKeys": 100_001}, "listPageKeys must be between")])
+def test_split_settings_out_of_range_are_refused_before_anything_is_written(
+    s3: Any, options: dict[str, int], problem: str
+) -> None:
     write_fake_database(s3, "srcdb", "app", records=1)
-    with pytest.raises(Exception, match="shardRecords must be at least 1"):
-        plan_backup(s3, source="s3://srcdb/app", store=STORE, options={"shardRecords": 0})
+    with pytest.raises(ConfigError, match="invalid settings") as info:
+        plan_backup(s3, source="s3://srcdb/app", store=STORE, options=options)
+    assert problem in info.value.description
+    assert s3.list_objects_v2(Bucket="backups").get("KeyCount", 0) == 0
