@@ -19,16 +19,26 @@ def render(results: dict[str, Any]) -> str:
         f"{results['concurrency']} GETs in flight.",
         "",
         "| N | raw GET/s boto3 (ms CPU/GET) | raw GET/s obstore (ms CPU/GET) | one listing pass | backup records/s "
-        "| ratio to fastest raw GET | ratio to GETs + 2 listings | client ms CPU/record | peak RSS MiB |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| ratio to fastest raw GET | ratio to GETs + 1 listing | of it, SplitUnit | client ms CPU/record "
+        "| peak RSS MiB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n, e in results["sizes"].items():
         out.append(
             f"| {int(n):,} | {e['boto3PerSecond']:.0f} ({e['boto3CpuMsPerGet']:.2f}) "
             f"| {e['obstorePerSecond']:.0f} ({e['obstoreCpuMsPerGet']:.2f}) | {e.get('listPassSeconds', 0):.1f} s "
             f"| {e['backupRecordsPerSecond']:.0f} | {e['ratioToFastestRawGet']:.2f} "
-            f"| {e.get('ratioToGetsPlusListing', 0):.2f} | {e['clientCpuMsPerRecord']:.2f} | {e['peakRssMiB']:.1f} |"
+            f"| {e.get('ratioToGetsPlusListing', 0):.2f} | {e.get('splitSeconds', 0):.1f} s "
+            f"| {e['clientCpuMsPerRecord']:.2f} | {e['peakRssMiB']:.1f} |"
         )
+    small = {n: e["smallPages"] for n, e in results["sizes"].items() if "smallPages" in e}
+    if small:
+        keys = next(iter(small.values()))["listPageKeys"]
+        out += ["", f"The same backups with `listPageKeys` {keys:,} (the page AWS gives):", "",
+                "| N | backup records/s | ratio to fastest raw GET | of it, SplitUnit | peak RSS MiB |",
+                "|---:|---:|---:|---:|---:|"]
+        out += [f"| {int(n):,} | {e['backupRecordsPerSecond']:.0f} | {e['ratioToFastestRawGet']:.2f} "
+                f"| {e['splitSeconds']:.1f} s | {e['peakRssMiB']:.1f} |" for n, e in small.items()]
     if "rssGrowthMiB" in results:
         out += ["", f"Peak RSS growth from the first size to the last: {results['rssGrowthMiB']:+.1f} MiB."]
     if "codecs" in results:
