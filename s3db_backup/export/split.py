@@ -150,7 +150,7 @@ def split_unit(
         plan = _discover(s3, source, unit)
         _refine(lister, plan)
     if not plan.done:
-        lister.list(plan, [r for r in plan.ranges if not r.done], deadline=deadline, clock=clock)
+        lister.list_ranges(plan, [r for r in plan.ranges if not r.done], deadline=deadline, clock=clock)
         if all(r.done for r in plan.ranges):
             _cut(plan, settings.shardRecords)
     write_json(s3, paths.store.bucket, side_key, plan.to_dict())
@@ -191,8 +191,9 @@ class _Lister:
         held = self.page_keys or self.settings.listPageKeys
         return max(1, min(ranges, self.settings.concurrency, KEYS_IN_FLIGHT // held))
 
-    def list(self, plan: ShardPlan, ranges: list[KeyRange], *, pages: int = 0, deadline: float = float("inf"),
-             clock: Callable[[], float] = time.monotonic) -> None:
+    def list_ranges(self, plan: ShardPlan, ranges: list[KeyRange], *, pages: int = 0,
+                    deadline: float = float("inf"),
+                    clock: Callable[[], float] = time.monotonic) -> None:
         """List each range for `pages` pages (0: until it is done or the deadline passes, at least one page).
         Keys are saved as batches as they fill, and what is left when a range stops is saved as a short batch,
         so every listed key is in a batch before the plan that counts it is written."""
@@ -241,7 +242,7 @@ def _refine(lister: _Lister, plan: ShardPlan) -> None:
     The budget of new ranges is shared evenly, and the ranges of one round are split at once."""
     fresh = list(plan.ranges)
     while fresh:
-        lister.list(plan, fresh, pages=1)
+        lister.list_ranges(plan, fresh, pages=1)
         big = [r for r in fresh if not r.done and not Scope.from_list(plan.scopes[r.scope]).shallow]
         unfinished = sum(not r.done for r in plan.ranges)
         share = (MAX_RANGES - len(plan.ranges)) // max(len(big), 1)  # new ranges each: groups + a tail
