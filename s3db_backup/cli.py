@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--retention", type=int, help="complete backups to keep (7)")
     b.add_argument("--shard-records", type=int,
                    help="split a resource with more keys into parallel shards of this many keys (100000)")
+    b.add_argument("--list-page-keys", type=int,
+                   help="keys asked for per LIST page (10000; AWS gives at most 1000 whatever is asked)")
     b.add_argument("--compression", choices=["gzip", "zstd", "brotli", "deflate", "none"],
                    help="codec of the backup files (gzip)")
     b.add_argument("--encryption", choices=["none", "kms", "passphrase"],
@@ -82,7 +84,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     names = {"concurrency": "concurrency", "chunk_max_lines": "chunkMaxLines", "part_size_mib": "partSizeMiB",
              "retention": "retentionCount", "resources": "resources", "exclude": "exclude",
              "compression": "compression", "encryption": "encryption", "kms_key_id": "kmsKeyId",
-             "passphrase_secret": "passphraseSecret", "shard_records": "shardRecords"}
+             "passphrase_secret": "passphraseSecret", "shard_records": "shardRecords",
+             "list_page_keys": "listPageKeys"}
     return {key: getattr(args, attr) for attr, key in names.items() if getattr(args, attr, None) is not None}
 
 

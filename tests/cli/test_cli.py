@@ -53,8 +53,8 @@ def test_help_lists_the_commands() -> None:
 
 def test_backup_list_restore_with_json(world: dict[str, str]) -> None:
     source, store = f"s3://{world['db']}/app", f"s3://{world['store']}/b"
-    backup = cli("backup", "--source", source, "--store", store, "--shard-records", "15", "--json",
-                 endpoint=world["endpoint"])
+    backup = cli("backup", "--source", source, "--store", store, "--shard-records", "15",
+                 "--list-page-keys", "1000", "--json", endpoint=world["endpoint"])
     assert backup.returncode == 0, backup.stderr
     result = one_json(backup.stdout)
     s3 = boto3.client("s3", endpoint_url=world["endpoint"], aws_access_key_id=DEFAULT_ACCESS_KEY,
