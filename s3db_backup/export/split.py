@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 from s3db_backup.archive.frames import CODECS
@@ -79,6 +80,9 @@ class ShardPlan:
     def count(self) -> int:
         """Shards; a unit with no keys still has one (its records file is written, empty)."""
         return max(len(self.starts), 1)
+
+    def scope_of(self, r: KeyRange) -> Scope:
+        return Scope.from_list(self.scopes[r.scope])
 
     def batch_list(self) -> list[tuple[int, int, int]]:
         """(range id, batch number, keys) of every batch, in listing order."""
@@ -199,7 +203,7 @@ class _Lister:
         so every listed key is in a batch before the plan that counts it is written."""
 
         def walk(r: KeyRange) -> None:
-            scope = Scope.from_list(plan.scopes[r.scope]) if r.prefix is None else Scope(r.prefix)
+            scope = plan.scope_of(r) if r.prefix is None else Scope(r.prefix)
             pending: list[str] = []
             listed = 0
             while not r.done and (listed < pages if pages else listed == 0 or clock() < deadline):
@@ -243,14 +247,13 @@ def _refine(lister: _Lister, plan: ShardPlan) -> None:
     fresh = list(plan.ranges)
     while fresh:
         lister.list_ranges(plan, fresh, pages=1)
-        big = [r for r in fresh if not r.done and not Scope.from_list(plan.scopes[r.scope]).shallow]
+        big = [r for r in fresh if not r.done and not plan.scope_of(r).shallow]
         unfinished = sum(not r.done for r in plan.ranges)
         share = (MAX_RANGES - len(plan.ranges)) // max(len(big), 1)  # new ranges each: groups + a tail
         if not big or unfinished >= lister.settings.concurrency or share < 2:
             return
         with ThreadPoolExecutor(max_workers=min(len(big), lister.settings.concurrency)) as pool:
-            found = list(pool.map(_children, [lister.s3] * len(big), [lister.source] * len(big),
-                                  [plan] * len(big), big, [share - 1] * len(big)))
+            found = list(pool.map(partial(_children, lister.s3, lister.source, plan, limit=share - 1), big))
         fresh = []
         for r, (groups, complete) in zip(big, found, strict=True):
             fresh += _split(plan, r, groups, complete)
@@ -260,7 +263,7 @@ def _children(s3: Any, source: S3Location, plan: ShardPlan, r: KeyRange, limit: 
     """The groups of the keys range `r` has yet to list, in key order, at most `limit`: past the prefix they
     all share, one group per next character. Whether the groups are all of them ([]: nothing to split
     by). Every probe is a LIST of one key."""
-    base = r.prefix if r.prefix is not None else Scope.from_list(plan.scopes[r.scope]).prefix
+    base = r.prefix if r.prefix is not None else plan.scope_of(r).prefix
     seen: dict[str | None, str | None] = {}
 
     def first_after(after: str | None) -> str | None:
