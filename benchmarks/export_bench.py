@@ -1,10 +1,12 @@
 """The export benchmark of issue [3/7]: prints figures, asserts nothing.
 
     .venv/bin/python -m benchmarks.export_bench [--sizes 10000 100000] [--raw-sample 20000] [--no-plugin]
-        [--no-codecs] [--also-page-keys 1000] [--json FILE]
+        [--no-codecs] [--also-page-keys 1000] [--no-pin] [--json FILE]
 
-Against one local moto_server (a child process), for each size N of small s3db.js records:
-  - raw GET rate of the same server at the same concurrency, with boto3 threads and obstore threads;
+Against one local moto_server (a child process, pinned to a CPU of its own), for each size N of small s3db.js
+records:
+  - raw GET rate of the same server at the same concurrency, with boto3 threads and obstore threads, and
+    the server's CPU per GET; the server CPU of one listing pass, and so the best ratio any backup can reach;
   - backup records/s, the ratio to the fastest raw rate, client CPU ms per record, peak RSS of the
     exporting process (and its growth from the first size to the last), the split's share of the time;
     the backup once more with 1,000-key LIST pages (what AWS gives; moto gives the 10,000 asked for);
@@ -29,6 +31,7 @@ from typing import Any
 import boto3
 
 from benchmarks.dataset import RESOURCE, make_dataset, record_id
+from s3db_backup.config import Settings
 from s3db_backup.local import s3dbjs
 from s3db_backup.local.moto_server import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, MotoServer
 from s3db_backup.s3client import make_s3_client
@@ -44,8 +47,34 @@ def engine_client(server: MotoServer) -> Any:
     return make_s3_client(endpoint_url=server.endpoint_url, session=session)
 
 
+def pin_server_apart(server: MotoServer) -> dict[str, Any]:
+    """moto_server on CPU 0, this process and every client it starts (exporter, s3db.js) on the others.
+
+    moto_server stands in for S3, which never shares a CPU with the client. Unpinned on a small machine, a
+    busy client thread takes CPU from the server, and the raw GET rate and the backup both become measures
+    of the client's CPU as much as of the server's. Pinned, the server's CPU is its own for both."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if len(cpus) < 2 or server.pid is None:
+        return {"pinned": False}
+    for task in os.listdir(f"/proc/{server.pid}/task"):  # every thread; new ones inherit it
+        os.sched_setaffinity(int(task), {cpus[0]})
+    os.sched_setaffinity(0, set(cpus[1:]))
+    return {"pinned": True, "serverCpus": [cpus[0]], "clientCpus": cpus[1:]}
+
+
+def server_cpu_seconds(server: MotoServer) -> float:
+    """CPU time moto_server has used so far (all its threads); 0 where /proc is not there."""
+    try:
+        with open(f"/proc/{server.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, TypeError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def raw_get_rates(server: MotoServer, bucket: str, prefix: str, n: int) -> dict[str, float]:
-    """GETs per second and client CPU ms per GET of the same keys, boto3 threads vs obstore threads."""
+    """GETs per second, client CPU ms per GET and the server's CPU ms per GET of the same keys, boto3 threads
+    vs obstore threads."""
     import obstore
     from obstore.store import S3Store
 
@@ -59,23 +88,27 @@ def raw_get_rates(server: MotoServer, bucket: str, prefix: str, n: int) -> dict[
     }
     rates: dict[str, float] = {}
     for name, get in clients.items():
-        started, cpu0 = time.monotonic(), time.process_time()
+        started, cpu0, server0 = time.monotonic(), time.process_time(), server_cpu_seconds(server)
         with ThreadPoolExecutor(CONCURRENCY) as pool:
             list(pool.map(get, keys))
         seconds = time.monotonic() - started
         rates[f"{name}PerSecond"] = n / seconds
         rates[f"{name}CpuMsPerGet"] = (time.process_time() - cpu0) / n * 1000
+        rates[f"{name}ServerCpuMsPerGet"] = (server_cpu_seconds(server) - server0) / n * 1000
     return rates
 
 
-def list_pass_seconds(server: MotoServer, bucket: str, prefix: str) -> float:
-    """One listing of the records folder, page by page (1,000 keys), as SplitUnit and ExportChunk each do.
-    moto_server scans and sorts the whole bucket for every LIST page, so this grows with N squared."""
+def list_pass(server: MotoServer, bucket: str, prefix: str) -> tuple[float, float]:
+    """Seconds and server CPU seconds of one listing of the records folder, in pages of the engine's default
+    `listPageKeys` (10,000), as SplitUnit lists it. moto_server scans and sorts the whole folder for every
+    page, so smaller pages cost more than in proportion."""
     s3 = engine_client(server)
-    started = time.monotonic()
-    for _ in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/resource={RESOURCE}/data/"):
+    started, server0 = time.monotonic(), server_cpu_seconds(server)
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/resource={RESOURCE}/data/",
+                                                         PaginationConfig={"PageSize": Settings().listPageKeys})
+    for _ in pages:
         pass
-    return time.monotonic() - started
+    return time.monotonic() - started, server_cpu_seconds(server) - server0
 
 
 def export(server: MotoServer, source: str, store: str, compression: str = "gzip",
@@ -115,6 +148,7 @@ def main() -> None:
     p.add_argument("--raw-sample", type=int, default=20_000, help="keys read by the raw GET measurement")
     p.add_argument("--no-plugin", action="store_true")
     p.add_argument("--no-codecs", action="store_true")
+    p.add_argument("--no-pin", action="store_true", help="leave moto_server and the clients on shared CPUs")
     p.add_argument("--json", type=Path, help="also write every figure to this file")
     p.add_argument("--also-page-keys", type=int, default=1000,
                    help="export each size once more with this listPageKeys (AWS's page size); 0: skip")
@@ -126,6 +160,7 @@ def main() -> None:
     }
     say = lambda text: print(text, flush=True)  # noqa: E731
     with MotoServer(log_path=Path(tempfile.gettempdir()) / "bench-moto_server.log") as server:
+        results["machine"]["pinning"] = pin_server_apart(server) if not args.no_pin else {"pinned": False}
         store_bucket = server.create_bucket("bench-store")
         for n in args.sizes:
             say(f"== {n:,} records")
@@ -133,14 +168,23 @@ def main() -> None:
             dataset = make_dataset(server, f"bench-{n}", "db", n)
             say(f"   dataset written in {time.monotonic() - started:.0f} s")
             raw = raw_get_rates(server, dataset["bucket"], "db", min(n, args.raw_sample))
-            listing = list_pass_seconds(server, dataset["bucket"], "db")
+            listing, listing_cpu = list_pass(server, dataset["bucket"], "db")
+            server0 = server_cpu_seconds(server)
             fig = export(server, f"s3://{dataset['bucket']}/db", f"s3://{store_bucket}/n{n}")
+            backup_server_cpu = server_cpu_seconds(server) - server0
             best = max(raw["boto3PerSecond"], raw["obstorePerSecond"])
             # What the server must do at least for this backup: every GET at the raw rate, plus one listing pass
             # (SplitUnit's; the shards read its key batches). A diagnostic beside the issue's ratio, not a
             # replacement for it.
             floor = n / best + listing
-            entry = {**raw, "listPassSeconds": listing, "backupSeconds": fig["seconds"],
+            # The server is one busy CPU, so no backup can beat the GETs' server CPU plus the listing's: the
+            # ratio it would reach if that were all the server did and it never waited.
+            gets_cpu = n * raw["obstoreServerCpuMsPerGet"] / 1000
+            ceiling = gets_cpu / (gets_cpu + listing_cpu) if gets_cpu else None
+            entry = {**raw, "listPassSeconds": listing, "listPassServerCpuSeconds": listing_cpu,
+                     "serverBoundCeiling": ceiling,
+                     "backupServerCpuMsPerRecord": backup_server_cpu / fig["records"] * 1000,
+                     "backupSeconds": fig["seconds"],
                      "splitSeconds": fig["splitSeconds"],
                      "backupRecordsPerSecond": fig["records"] / fig["seconds"],
                      "ratioToFastestRawGet": fig["records"] / fig["seconds"] / best,
@@ -158,11 +202,14 @@ def main() -> None:
             results["sizes"][str(n)] = entry
             say(f"   raw GET/s: boto3 {raw['boto3PerSecond']:.0f} ({raw['boto3CpuMsPerGet']:.2f} ms CPU), "
                 f"obstore {raw['obstorePerSecond']:.0f} ({raw['obstoreCpuMsPerGet']:.2f} ms CPU)")
-            say(f"   one listing pass of the {n:,} keys, page by page under the folder: {listing:.1f} s")
+            say(f"   one listing pass of the {n:,} keys, page by page under the folder: {listing:.1f} s "
+                f"({listing_cpu:.1f} s server CPU); server CPU per GET {raw['obstoreServerCpuMsPerGet']:.2f} ms: "
+                f"a backup can reach at most ratio {ceiling or 0:.2f} on this server")
             say(f"   backup: {entry['backupRecordsPerSecond']:.0f} records/s, "
                 f"ratio {entry['ratioToFastestRawGet']:.2f} (to GETs + 1 listing: "
                 f"{entry['ratioToGetsPlusListing']:.2f}), split {entry['splitSeconds']:.1f} s, "
-                f"{entry['clientCpuMsPerRecord']:.2f} ms CPU/record, peak RSS {entry['peakRssMiB']:.1f} MiB")
+                f"{entry['clientCpuMsPerRecord']:.2f} ms CPU/record, peak RSS {entry['peakRssMiB']:.1f} MiB, "
+                f"server {entry['backupServerCpuMsPerRecord']:.2f} ms CPU/record")
             if "smallPages" in entry:
                 sp = entry["smallPages"]
                 say(f"   with listPageKeys {sp['listPageKeys']}: {sp['backupRecordsPerSecond']:.0f} records/s, "

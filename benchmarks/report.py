@@ -16,7 +16,10 @@ def render(results: dict[str, Any]) -> str:
     out = [
         f"Machine: {m['cpus']} CPUs, Python {m['python']}, {m['platform']}; load average "
         f"{m['loadAverageAtStart'][0]:.2f} at start, {m['loadAverageAtEnd'][0]:.2f} at end. "
-        f"{results['concurrency']} GETs in flight.",
+        f"{results['concurrency']} GETs in flight. "
+        + ("moto_server pinned to CPU(s) {}, the clients to {}.".format(m["pinning"]["serverCpus"],
+                                                                        m["pinning"]["clientCpus"])
+           if m.get("pinning", {}).get("pinned") else "moto_server and the clients share the CPUs."),
         "",
         "| N | raw GET/s boto3 (ms CPU/GET) | raw GET/s obstore (ms CPU/GET) | one listing pass | backup records/s "
         "| ratio to fastest raw GET | ratio to GETs + 1 listing | of it, SplitUnit | client ms CPU/record "
@@ -31,6 +34,15 @@ def render(results: dict[str, Any]) -> str:
             f"| {e.get('ratioToGetsPlusListing', 0):.2f} | {e.get('splitSeconds', 0):.1f} s "
             f"| {e['clientCpuMsPerRecord']:.2f} | {e['peakRssMiB']:.1f} |"
         )
+    server = {n: e for n, e in results["sizes"].items() if "serverBoundCeiling" in e}
+    if server:
+        out += ["", "Where moto_server's CPU goes (it serves one request at a time, so its CPU is the budget):", "",
+                "| N | server ms CPU per raw GET | server CPU of one listing pass | best ratio any backup can reach "
+                "| server ms CPU per backed-up record | backup's ratio |",
+                "|---:|---:|---:|---:|---:|---:|"]
+        out += [f"| {int(n):,} | {e['obstoreServerCpuMsPerGet']:.2f} | {e['listPassServerCpuSeconds']:.1f} s "
+                f"| {e['serverBoundCeiling']:.3f} | {e['backupServerCpuMsPerRecord']:.2f} "
+                f"| {e['ratioToFastestRawGet']:.3f} |" for n, e in server.items()]
     small = {n: e["smallPages"] for n, e in results["sizes"].items() if "smallPages" in e}
     if small:
         keys = next(iter(small.values()))["listPageKeys"]
