@@ -20,8 +20,8 @@ from s3db_backup.export.cursor import ExportCursor
 from s3db_backup.export.job import ExportJob
 from s3db_backup.export.key_batches import read_batch
 from s3db_backup.export.parts import PartWriter
-from s3db_backup.export.reader import Getter, OrderedFetcher, boto3_getter, list_page, list_subdirs
-from s3db_backup.export.split import key_batch_key, read_shard_plan
+from s3db_backup.export.reader import Getter, OrderedFetcher, boto3_getter, list_pages, list_subdirs
+from s3db_backup.export.split import Piece, ShardPlan, key_batch_key, read_shard_plan
 from s3db_backup.export.units import Scope, root_of, scopes_for
 from s3db_backup.format import layout
 from s3db_backup.s3client import retries_so_far
@@ -93,8 +93,8 @@ def _first_cursor(s3: Any, job: ExportJob) -> ExportCursor:
     return ExportCursor(scopes=[])  # its batches are read (and checked against the split) as it walks
 
 
-def _shard_batches(s3: Any, job: ExportJob) -> list[tuple[int, int, int]]:
-    """(range id, batch number, keys) of the key batches SplitUnit cut into this shard."""
+def _shard_pieces(s3: Any, job: ExportJob) -> tuple[ShardPlan, list[Piece]]:
+    """The pieces SplitUnit cut into this shard: key batches it listed, and ranges left to list."""
     plan = read_shard_plan(s3, job.paths, job.unit, job.settings, "export")
     shard = job.shard if job.shard is not None else 0
     if plan.count != job.shards or not 0 <= shard < plan.count:
@@ -103,7 +103,7 @@ def _shard_batches(s3: Any, job: ExportJob) -> list[tuple[int, int, int]]:
             description=f"SplitUnit cut this unit into {plan.count} shard(s).",
             operation="export", backupId=job.backup_id,
         )
-    return plan.shard_batches(shard)
+    return plan, plan.shard_pieces(shard)
 
 
 def _check_still_running(s3: Any, job: ExportJob) -> None:
@@ -144,36 +144,62 @@ def _walk(
     """Write lines until the unit is exhausted (False) or the chunk must stop (True). Every invocation
     reads at least one page (a listing page or a key batch), so every invocation makes progress."""
     fetcher = OrderedFetcher(getter, job.settings.concurrency)
-    walk = _walk_batches if job.shard is not None else _walk_listing
+    walk = _walk_shard if job.shard is not None else _walk_listing
     try:
         return walk(s3, job, cursor, writer, fetcher, deadline=deadline, clock=clock)
     finally:
         fetcher.close()
 
 
-def _walk_batches(
+def _walk_shard(
     s3: Any, job: ExportJob, cursor: ExportCursor, writer: PartWriter, fetcher: OrderedFetcher, *,
     deadline: float, clock: Callable[[], float],
 ) -> bool:
-    """A shard: the keys SplitUnit listed, batch by batch; nothing is listed again."""
-    batches = _shard_batches(s3, job)
+    """A shard: its pieces in key order. A key batch is read as SplitUnit wrote it; a range left to list is
+    listed as it goes, from where SplitUnit stopped (or the range's start) to the range's end."""
+    plan, pieces = _shard_pieces(s3, job)
     lines_before = cursor.counts.lines
     max_lines = job.settings.chunkMaxLines
-    first = True
-    while cursor.batch < len(batches):
+    started = False
+
+    def budget(keys: int) -> int | None:
+        """How many more keys this invocation takes (None: it must stop now). The first always goes on."""
         written = cursor.counts.lines - lines_before
-        if not first and (clock() >= deadline or (max_lines and written >= max_lines)):
-            return True
-        first = False
-        range_id, number, count = batches[cursor.batch]
-        key = key_batch_key(job.paths, job.unit, job.settings, range_id, number)
-        keys = read_batch(s3, job.store.bucket, key, expected=count, backup_id=job.backup_id)[cursor.offset:]
-        budget = max_lines - written if max_lines else len(keys)
-        consumed = _export_keys(job, cursor, writer, fetcher, keys[:budget], deadline=deadline, clock=clock)
-        cursor.offset += consumed
-        if consumed < len(keys):
-            return True  # stopped inside the batch; resume at cursor.offset
-        cursor.batch, cursor.offset = cursor.batch + 1, 0
+        if started and (clock() >= deadline or (max_lines and written >= max_lines)):
+            return None
+        return max_lines - written if max_lines else keys
+
+    while cursor.batch < len(pieces):
+        r, number, count = pieces[cursor.batch]
+        if number is not None:
+            key = key_batch_key(job.paths, job.unit, job.settings, r.id, number)
+            keys = read_batch(s3, job.store.bucket, key, expected=count, backup_id=job.backup_id)[cursor.offset:]
+            take = budget(len(keys))
+            if take is None:
+                return True
+            started = True
+            consumed = _export_keys(job, cursor, writer, fetcher, keys[:take], deadline=deadline, clock=clock)
+            cursor.offset += consumed
+            if consumed < len(keys):
+                return True  # stopped inside the batch; resume at cursor.offset
+        else:
+            scope = Scope(r.prefix) if r.prefix is not None else plan.scope_of(r)
+            start = cursor.after if cursor.after is not None else r.after if r.after is not None else r.start
+            pages = list_pages(s3, job.source, scope, start, job.settings.listPageKeys, end=r.end)
+            try:
+                for page in pages:
+                    take = budget(len(page.keys))
+                    if take is None:
+                        return True
+                    started = True
+                    consumed = _export_keys(job, cursor, writer, fetcher, page.keys[:take], deadline=deadline,
+                                            clock=clock)
+                    if consumed < len(page.keys):
+                        return True  # stopped inside the page; resume after cursor.after
+                    cursor.after = page.resume_after
+            finally:
+                pages.close()
+        cursor.batch, cursor.offset, cursor.after = cursor.batch + 1, 0, None
     return False
 
 
@@ -187,22 +213,21 @@ def _walk_listing(
     listed = False
     while cursor.scope < len(cursor.scopes):
         scope = Scope.from_list(cursor.scopes[cursor.scope])
-        token: str | None = None
-        while True:
-            written = cursor.counts.lines - lines_before
-            if listed and (clock() >= deadline or (max_lines and written >= max_lines)):
-                return True
-            page = list_page(s3, job.source, scope, cursor.after, token, job.settings.listPageKeys)
-            listed = True
-            budget = max_lines - written if max_lines else len(page.keys)
-            consumed = _export_keys(job, cursor, writer, fetcher, page.keys[:budget], deadline=deadline,
-                                    clock=clock)
-            if consumed < len(page.keys):
-                return True  # stopped inside the page; resume after cursor.after
-            cursor.after = page.resume_after
-            if not page.truncated:
-                break
-            token = page.token
+        pages = list_pages(s3, job.source, scope, cursor.after, job.settings.listPageKeys)
+        try:
+            for page in pages:
+                written = cursor.counts.lines - lines_before
+                if listed and (clock() >= deadline or (max_lines and written >= max_lines)):
+                    return True
+                listed = True
+                budget = max_lines - written if max_lines else len(page.keys)
+                consumed = _export_keys(job, cursor, writer, fetcher, page.keys[:budget], deadline=deadline,
+                                        clock=clock)
+                if consumed < len(page.keys):
+                    return True  # stopped inside the page; resume after cursor.after
+                cursor.after = page.resume_after
+        finally:
+            pages.close()
         cursor.scope += 1
         cursor.after = None
     return False

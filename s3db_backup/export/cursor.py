@@ -26,9 +26,9 @@ class Counters:
 class ExportCursor:
     scopes: list[list[Any]]  # a unit exported unsplit: [[prefix, shallow], ...] relative to the source prefix
     scope: int = 0  # index of the scope being walked
-    after: str | None = None  # last relative key written (or skipped past) in that scope or batch
-    batch: int = 0  # a shard: index of the key batch being read, among the shard's batches
-    offset: int = 0  # a shard: keys of that batch already consumed
+    after: str | None = None  # last relative key written (or skipped past) in that scope or piece
+    batch: int = 0  # a shard: index of the piece being exported (a key batch, or a range to list)
+    offset: int = 0  # a shard: keys of that key batch already consumed
     part: int = 1  # next part number
     uploadId: str | None = None
     spill: str | None = None  # key of the parked frame the next chunk starts from

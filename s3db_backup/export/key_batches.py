@@ -1,8 +1,8 @@
 """Key batches: the keys SplitUnit listed, kept in the backup's work folder for the shards to export.
 
-A unit is listed once. SplitUnit writes what each of its ranges lists as numbered batches of at most
-`BATCH_KEYS` keys; the shards read those batches instead of listing again, which halves the LIST requests
-and lets every ExportChunk spend its time on GETs. The backup therefore holds every object that exists for
+A unit is listed once. SplitUnit writes the first page of each scope as numbered batches of at most
+`BATCH_KEYS` keys; the shard holding them reads those batches instead of listing them again, and lists the
+rest of its ranges itself (export/split.py). The backup therefore holds every object that exists for
 the whole backup (one deleted after it was listed is counted as vanished); one written while it runs may be
 left for the next backup, and none can appear in two shards.
 

@@ -52,6 +52,33 @@ def list_page(
     return ListedPage(exported, last, truncated, page.get("NextContinuationToken") if truncated else None)
 
 
+def list_pages(
+    s3: Any, source: S3Location, scope: Scope, after: str | None, max_keys: int, *, end: str | None = None,
+) -> Iterator[ListedPage]:
+    """The pages of `scope` after relative key `after`, up to key `end` (None: the scope's end). Each page is
+    asked for as soon as the one before it arrives, so the listing runs while that page's objects are fetched:
+    on a busy server the listing then costs no time of its own. Close the iterator to stop early."""
+
+    def fetch(after: str | None, token: str | None) -> ListedPage:
+        page = list_page(s3, source, scope, after, token, max_keys)
+        if end is not None and page.keys and page.keys[-1] > end:
+            return ListedPage([k for k in page.keys if k <= end], end, False, None)
+        return page
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="list") as pool:
+        ahead = pool.submit(fetch, after, None)
+        try:
+            while True:
+                page = ahead.result()
+                if page.truncated:
+                    ahead = pool.submit(fetch, page.resume_after, page.token)
+                yield page
+                if not page.truncated:
+                    return
+        finally:
+            ahead.cancel()
+
+
 def list_subdirs(s3: Any, source: S3Location, root: str) -> list[str]:
     """Folders directly under relative folder `root`, as relative prefixes ending in '/'."""
     found: list[str] = []

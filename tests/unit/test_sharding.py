@@ -87,32 +87,33 @@ def many_keys(s3: Any, n: int) -> None:
                       Metadata={"_v": "v1"})
 
 
-def test_the_split_lists_groups_in_parallel_resumes_and_survives_replays(
-    s3: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(split, "MAX_RANGES", 3)  # the folder's first page, then groups p and u, no further
+def exported_ids(s3: Any, job: dict[str, Any], out: dict[str, Any], resource: str, **chunk: Any) -> list[str]:
+    """Run every shard's chunk loop (with `chunk` settings) and answer the ids of its file(s), in order."""
+    ids: list[str] = []
+    for shard in out["shards"]:
+        shard_job = job | {"shard": shard}
+        if chunk:
+            shard_job = shard_job | {"settings": {**job["settings"], **chunk}}
+        run_loop(export_chunk, s3, shard_job)
+        name = f"{resource}.jsonl.gz" if len(out["shards"]) == 1 else f"{resource}/shard-{shard['index']:05d}.jsonl.gz"
+        ids += [line["id"] for line in file_lines(s3, job["backupId"], name)]
+    return ids
+
+
+def test_the_split_lists_one_page_and_its_shards_list_the_rest_resuming_mid_page(s3: Any) -> None:
     many_keys(s3, 2100)
     unit = {"kind": "records", "resource": "users"}
-    options = {"shardRecords": 500, "listPageKeys": 500}  # batches of a page whether resumed or not
-    one_go = split_job(s3, unit, **options)
-    _, expected = run_loop(split_unit, s3, one_go)
-    assert expected["keys"] == 2101
+    job = split_job(s3, unit, shardRecords=500, listPageKeys=500)
+    steps, out = run_loop(split_unit, s3, job)
+    assert steps == 1 and out["keys"] == 500  # one page listed; the rest is estimated, for the shards to list
+    assert 1500 <= out["estimate"] <= 8000 and 2 <= len(out["shards"]) <= 16
+    cut = cut_of(s3, job)
+    again = split_unit(s3, job, None)  # a replay (its answer lost, Step Functions retries it)
+    assert again["shards"] == out["shards"] and cut_of(s3, job) == cut
 
-    job = split_job(s3, unit, **options)
-    out, steps = split_unit(s3, job, None, deadline=0.0), 1  # a deadline already past: one page per range
-    while not out["done"]:
-        out, steps = split_unit(s3, job, out["cursor"], deadline=0.0), steps + 1
-    assert steps == 3  # pages of 500: the folder's first, then p's second with u's only one, then p's last three
-    assert out["shards"] == expected["shards"] and cut_of(s3, job) == cut_of(s3, one_go)
-
-    replayed = split_job(s3, unit, **options)
-    out = split_unit(s3, replayed, None, deadline=0.0)
-    while not out["done"]:
-        split_unit(s3, replayed, out["cursor"], deadline=0.0)  # its answer is lost: Step Functions retries it
-        out = split_unit(s3, replayed, out["cursor"], deadline=0.0)
-    assert out["shards"] == expected["shards"] and cut_of(s3, replayed) == cut_of(s3, one_go)
-    counts = [run_loop(export_chunk, s3, job | {"shard": s})[1]["records"] for s in out["shards"]]
-    assert counts == [500, 500, 500, 500, 101]
+    # Chunks of 150 lines stop inside key batches and inside listed pages, and resume there.
+    ids = exported_ids(s3, job, out, "users", chunkMaxLines=150)
+    assert ids == sorted(["u-00000", *(f"p-{i:05d}" for i in range(2100))])  # every key once, in key order
 
 
 def test_a_folder_of_one_page_needs_no_probes(s3: Any) -> None:
@@ -154,19 +155,26 @@ def listed_prefixes(s3: Any) -> list[str]:
     return prefixes
 
 
-def test_sequential_ids_are_split_round_after_round_and_listed_in_parallel(s3: Any) -> None:
-    many_keys(s3, 2100)  # p-00000 ... p-02099 and u-00000: one first character, long runs of shared prefix
-    prefixes = listed_prefixes(s3)
+def listed_keys(s3: Any) -> list[int]:
+    """How many keys each LIST page (not a one-key probe) returned from now on."""
+    counts: list[int] = []
+    s3.meta.events.register("after-call.s3.ListObjectsV2",
+                            lambda parsed, **kw: counts.append(parsed.get("KeyCount", 0))
+                            if parsed.get("MaxKeys", 1000) > 1 else None)
+    return counts
+
+
+def test_sequential_ids_are_estimated_from_the_first_page_and_each_key_is_listed_once(s3: Any) -> None:
+    many_keys(s3, 2100)  # p-00000 ... p-02099 and u-00000: long runs of shared prefix
     job = split_job(s3, {"kind": "records", "resource": "users"}, shardRecords=1000, listPageKeys=100)
+    prefixes, counts = listed_prefixes(s3), listed_keys(s3)
     _, out = run_loop(split_unit, s3, job)
-    groups = [p.removeprefix("app/resource=users/data/id=") for p in prefixes if "id=" in p]
-    # p and u; then p-00, p-01, p-02; then p-003 ... p-009 and p-011 ... p-019, each listed on its own
-    assert {"p", "u", "p-00", "p-01", "p-02"} <= set(groups) and len(set(groups)) >= 20
-    assert all(g in ("p", "u") or g.startswith("p-0") for g in groups)
-    assert len(prefixes) <= 2100 // 100 + len(set(groups)) + 1  # about one page per 100 keys: listed once
-    assert out["keys"] == 2101
-    sizes = [run_loop(export_chunk, s3, job | {"shard": s})[1]["records"] for s in out["shards"]]
-    assert sum(sizes) == 2101 and max(sizes) <= 1000
+    assert prefixes == ["app/resource=users/data/"] and out["keys"] == 100  # the split lists one page
+    assert 2000 <= out["keys"] + out["estimate"] <= 4000 and 2 <= len(out["shards"]) <= 5  # groups p-00x...
+    ids = exported_ids(s3, job, out, "users")
+    assert ids == sorted(["u-00000", *(f"p-{i:05d}" for i in range(2100))])
+    assert sum(counts) <= 2101 + 100 * len(out["shards"])  # listed about once (a shard's last page may overrun)
+    assert all(p.startswith("app/resource=users/data/id=") for p in prefixes[1:])  # under the groups' prefixes
 
 
 def nanoid_keys(s3: Any, n: int) -> list[str]:
@@ -181,17 +189,21 @@ def nanoid_keys(s3: Any, n: int) -> list[str]:
     return sorted(o["Key"].removeprefix("app/resource=notes/data/id=") for p in pages for o in p.get("Contents", []))
 
 
-def test_random_ids_left_after_the_first_page_are_listed_in_one_range_per_first_character(s3: Any) -> None:
+def test_random_ids_are_split_by_first_character_and_estimated_closely(s3: Any) -> None:
     ids = nanoid_keys(s3, 1100)
     job = split_job(s3, {"kind": "records", "resource": "notes"}, shardRecords=100, listPageKeys=50)
     prefixes = listed_prefixes(s3)
     _, out = run_loop(split_unit, s3, job)
-    groups = [p.removeprefix("app/resource=notes/data/id=") for p in prefixes]
-    assert groups[0] == "app/resource=notes/data/"  # the folder's first page, then each group once
-    assert sorted(groups[1:]) == sorted({rid[0] for rid in ids[50:]})
-    assert out["keys"] == len(ids) and 11 <= len(out["shards"]) <= 24
-    sizes = [run_loop(export_chunk, s3, job | {"shard": s})[1]["records"] for s in out["shards"]]
-    assert sum(sizes) == len(ids) and max(sizes) <= 100
+    assert prefixes == ["app/resource=notes/data/"]  # the folder's first page; the groups are found by probes
+    plan = json.loads(s3.get_object(Bucket="backups", Key=f"{job['backupId']}/.work/shards/notes.jsonl.gz.json")
+                      ["Body"].read())
+    groups = {r["prefix"].removeprefix("resource=notes/data/id=") for r in plan["ranges"] if r["prefix"]}
+    assert groups == {rid[0] for rid in ids[50:]}  # one range per first character left
+    assert abs(out["keys"] + out["estimate"] - len(ids)) < 0.25 * len(ids)  # random ids spread evenly
+    assert 8 <= len(out["shards"]) <= 16
+    counts = listed_keys(s3)
+    assert exported_ids(s3, job, out, "notes") == ids  # every key once, in key order
+    assert sum(counts) == len(ids) - 50  # each group listed once, under its own prefix
 
 
 @pytest.mark.parametrize("most", [2, 5, 9])
@@ -204,7 +216,7 @@ def test_a_split_cut_short_by_the_range_budget_still_lists_every_key_once(
     _, out = run_loop(split_unit, s3, job)
     stored = json.loads(s3.get_object(Bucket="backups", Key=f"{job['backupId']}/.work/shards/notes.jsonl.gz.json")
                         ["Body"].read())
-    assert len(stored["ranges"]) <= most
+    assert len({r["prefix"] for r in stored["ranges"] if r["prefix"]}) < most  # groups; a tail takes the rest
     exported = []
     for shard in out["shards"]:
         run_loop(export_chunk, s3, job | {"shard": shard})
