@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any
 
 from s3db_backup.archive.crypto import PartCipher, open_cipher
@@ -20,7 +20,7 @@ from s3db_backup.export.cursor import ExportCursor
 from s3db_backup.export.job import ExportJob
 from s3db_backup.export.key_batches import read_batch
 from s3db_backup.export.parts import PartWriter
-from s3db_backup.export.reader import Getter, OrderedFetcher, boto3_getter, list_pages, list_subdirs
+from s3db_backup.export.reader import Getter, ListedPage, OrderedFetcher, boto3_getter, list_pages, list_subdirs
 from s3db_backup.export.split import Piece, ShardPlan, key_batch_key, read_shard_plan
 from s3db_backup.export.units import Scope, root_of, scopes_for
 from s3db_backup.format import layout
@@ -131,6 +131,24 @@ def _cipher(s3: Any, job: ExportJob) -> PartCipher | None:
                        operation="export")
 
 
+class _Budget:
+    """How many more keys one invocation takes: it stops at the deadline or after chunkMaxLines lines, but
+    the first page or batch it reads always goes on, so every invocation makes progress."""
+
+    def __init__(self, cursor: ExportCursor, max_lines: int, deadline: float, clock: Callable[[], float]) -> None:
+        self.cursor, self.max_lines, self.deadline, self.clock = cursor, max_lines, deadline, clock
+        self.lines_before = cursor.counts.lines
+        self.started = False
+
+    def take(self, keys: int) -> int | None:
+        """How many of the next `keys` to export (None: stop now)."""
+        written = self.cursor.counts.lines - self.lines_before
+        if self.started and (self.clock() >= self.deadline or (self.max_lines and written >= self.max_lines)):
+            return None
+        self.started = True
+        return self.max_lines - written if self.max_lines else keys
+
+
 def _walk(
     s3: Any,
     job: ExportJob,
@@ -141,44 +159,31 @@ def _walk(
     clock: Callable[[], float],
     getter: Getter,
 ) -> bool:
-    """Write lines until the unit is exhausted (False) or the chunk must stop (True). Every invocation
-    reads at least one page (a listing page or a key batch), so every invocation makes progress."""
+    """Write lines until the unit is exhausted (False) or the chunk must stop (True)."""
     fetcher = OrderedFetcher(getter, job.settings.concurrency)
+    budget = _Budget(cursor, job.settings.chunkMaxLines, deadline, clock)
     walk = _walk_shard if job.shard is not None else _walk_listing
     try:
-        return walk(s3, job, cursor, writer, fetcher, deadline=deadline, clock=clock)
+        return walk(s3, job, cursor, writer, fetcher, budget)
     finally:
         fetcher.close()
 
 
 def _walk_shard(
-    s3: Any, job: ExportJob, cursor: ExportCursor, writer: PartWriter, fetcher: OrderedFetcher, *,
-    deadline: float, clock: Callable[[], float],
+    s3: Any, job: ExportJob, cursor: ExportCursor, writer: PartWriter, fetcher: OrderedFetcher, budget: _Budget,
 ) -> bool:
     """A shard: its pieces in key order. A key batch is read as SplitUnit wrote it; a range left to list is
     listed as it goes, from where SplitUnit stopped (or the range's start) to the range's end."""
     plan, pieces = _shard_pieces(s3, job)
-    lines_before = cursor.counts.lines
-    max_lines = job.settings.chunkMaxLines
-    started = False
-
-    def budget(keys: int) -> int | None:
-        """How many more keys this invocation takes (None: it must stop now). The first always goes on."""
-        written = cursor.counts.lines - lines_before
-        if started and (clock() >= deadline or (max_lines and written >= max_lines)):
-            return None
-        return max_lines - written if max_lines else keys
-
     while cursor.batch < len(pieces):
         r, number, count = pieces[cursor.batch]
         if number is not None:
             key = key_batch_key(job.paths, job.unit, job.settings, r.id, number)
             keys = read_batch(s3, job.store.bucket, key, expected=count, backup_id=job.backup_id)[cursor.offset:]
-            take = budget(len(keys))
+            take = budget.take(len(keys))
             if take is None:
                 return True
-            started = True
-            consumed = _export_keys(job, cursor, writer, fetcher, keys[:take], deadline=deadline, clock=clock)
+            consumed = _export_keys(job, cursor, writer, fetcher, keys[:take], budget)
             cursor.offset += consumed
             if consumed < len(keys):
                 return True  # stopped inside the batch; resume at cursor.offset
@@ -186,56 +191,49 @@ def _walk_shard(
             scope = Scope(r.prefix) if r.prefix is not None else plan.scope_of(r)
             start = cursor.after if cursor.after is not None else r.after if r.after is not None else r.start
             pages = list_pages(s3, job.source, scope, start, job.settings.listPageKeys, end=r.end)
-            try:
-                for page in pages:
-                    take = budget(len(page.keys))
-                    if take is None:
-                        return True
-                    started = True
-                    consumed = _export_keys(job, cursor, writer, fetcher, page.keys[:take], deadline=deadline,
-                                            clock=clock)
-                    if consumed < len(page.keys):
-                        return True  # stopped inside the page; resume after cursor.after
-                    cursor.after = page.resume_after
-            finally:
-                pages.close()
+            if _export_pages(job, cursor, writer, fetcher, pages, budget):
+                return True
         cursor.batch, cursor.offset, cursor.after = cursor.batch + 1, 0, None
     return False
 
 
 def _walk_listing(
-    s3: Any, job: ExportJob, cursor: ExportCursor, writer: PartWriter, fetcher: OrderedFetcher, *,
-    deadline: float, clock: Callable[[], float],
+    s3: Any, job: ExportJob, cursor: ExportCursor, writer: PartWriter, fetcher: OrderedFetcher, budget: _Budget,
 ) -> bool:
     """A unit exported unsplit: listed as it goes, scope by scope, from the key after cursor.after."""
-    lines_before = cursor.counts.lines
-    max_lines = job.settings.chunkMaxLines
-    listed = False
     while cursor.scope < len(cursor.scopes):
         scope = Scope.from_list(cursor.scopes[cursor.scope])
         pages = list_pages(s3, job.source, scope, cursor.after, job.settings.listPageKeys)
-        try:
-            for page in pages:
-                written = cursor.counts.lines - lines_before
-                if listed and (clock() >= deadline or (max_lines and written >= max_lines)):
-                    return True
-                listed = True
-                budget = max_lines - written if max_lines else len(page.keys)
-                consumed = _export_keys(job, cursor, writer, fetcher, page.keys[:budget], deadline=deadline,
-                                        clock=clock)
-                if consumed < len(page.keys):
-                    return True  # stopped inside the page; resume after cursor.after
-                cursor.after = page.resume_after
-        finally:
-            pages.close()
+        if _export_pages(job, cursor, writer, fetcher, pages, budget):
+            return True
         cursor.scope += 1
         cursor.after = None
     return False
 
 
+def _export_pages(
+    job: ExportJob, cursor: ExportCursor, writer: PartWriter, fetcher: OrderedFetcher,
+    pages: Generator[ListedPage, None, None], budget: _Budget,
+) -> bool:
+    """Export a listing page by page (True: the invocation must stop; resume after cursor.after). Closes
+    `pages`, so its read-ahead stops with the walk."""
+    try:
+        for page in pages:
+            take = budget.take(len(page.keys))
+            if take is None:
+                return True
+            consumed = _export_keys(job, cursor, writer, fetcher, page.keys[:take], budget)
+            if consumed < len(page.keys):
+                return True  # stopped inside the page
+            cursor.after = page.resume_after
+        return False
+    finally:
+        pages.close()
+
+
 def _export_keys(
-    job: ExportJob, cursor: ExportCursor, writer: PartWriter, fetcher: OrderedFetcher, keys: list[str], *,
-    deadline: float, clock: Callable[[], float],
+    job: ExportJob, cursor: ExportCursor, writer: PartWriter, fetcher: OrderedFetcher, keys: list[str],
+    budget: _Budget,
 ) -> int:
     """Fetch and write `keys` in order, uploading parts as they fill; how many were consumed before the
     deadline. An object gone since it was listed is counted as vanished."""
@@ -249,7 +247,7 @@ def _export_keys(
         consumed += 1
         if writer.full:
             writer.upload_part()
-        if clock() >= deadline:
+        if budget.clock() >= budget.deadline:
             break
     return consumed
 

@@ -4,7 +4,7 @@ them in key order so the cursor can always say "everything up to this key is in 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -54,7 +54,7 @@ def list_page(
 
 def list_pages(
     s3: Any, source: S3Location, scope: Scope, after: str | None, max_keys: int, *, end: str | None = None,
-) -> Iterator[ListedPage]:
+) -> Generator[ListedPage, None, None]:
     """The pages of `scope` after relative key `after`, up to key `end` (None: the scope's end). Each page is
     asked for as soon as the one before it arrives, so the listing runs while that page's objects are fetched:
     on a busy server the listing then costs no time of its own. Close the iterator to stop early."""
