@@ -215,6 +215,7 @@ class _Lister:
         self.page_keys = 0
         #: Range id -> what its first page showed, for unfinished deep scopes.
         self.samples: dict[int, _Sample] = {}
+        self.probes = _Probes(s3, source)
 
     def workers(self, ranges: int) -> int:
         held = self.page_keys or self.settings.listPageKeys
@@ -300,7 +301,7 @@ def _children_of(lister: _Lister, plan: ShardPlan, ranges: list[KeyRange],
     if not ranges:
         return []
     with ThreadPoolExecutor(max_workers=min(len(ranges), lister.settings.concurrency)) as pool:
-        return list(pool.map(partial(_children, lister.s3, lister.source, plan, limit=max(share - 1, 1)), ranges))
+        return list(pool.map(partial(_children, lister.probes, plan, limit=max(share - 1, 1)), ranges))
 
 
 def _space_of(sample: _Sample, shared: str, groups: list[str]) -> KeySpace:
@@ -366,32 +367,55 @@ def _cut_range(plan: ShardPlan, space: KeySpace, r: KeyRange, lo: int, hi: int, 
     return len(added)
 
 
-def _children(s3: Any, source: S3Location, plan: ShardPlan, r: KeyRange,
-              limit: int) -> tuple[list[str], bool, str | None]:
+class _Probes:
+    """Answers of one-key LISTs, kept for the whole split: the first key of a group found in one round is where
+    the next round's search of that group starts, without asking again. Each answer is kept with the prefix it
+    was asked under, and reused under that prefix or a narrower one where it still says something."""
+
+    def __init__(self, s3: Any, source: S3Location) -> None:
+        self.s3, self.source = s3, source
+        self.answers: dict[str | None, list[tuple[str, str | None]]] = {}
+        self.asked = 0
+
+    def first_after(self, base: str, after: str | None) -> str | None:
+        """The first key under `base` (relative) after `after` (None: none is)."""
+        for wider, key in self.answers.get(after, []):
+            if base.startswith(wider):
+                if key is None or key.startswith(base):
+                    return key  # nothing under the wider prefix, or its first key is under this one
+                if key > base:
+                    return None  # the wider prefix's first key sorts after every key under this one
+        params: dict[str, Any] = {"Bucket": self.source.bucket, "MaxKeys": 1,
+                                  "Prefix": self.source.key(base) if base else self.source.key_prefix}
+        if after is not None:
+            params["StartAfter"] = self.source.key(after)
+        contents = self.s3.list_objects_v2(**params).get("Contents", [])
+        self.asked += 1
+        key = self.source.relative(contents[0]["Key"]) if contents else None
+        self.answers.setdefault(after, []).append((base, key))
+        return key
+
+
+def _children(probes: _Probes, plan: ShardPlan, r: KeyRange, limit: int) -> tuple[list[str], bool, str | None]:
     """The groups of the keys range `r` has yet to list, in key order, at most `limit`: past the prefix they
     all share, one group per next character. Whether the groups are all of them ([]: nothing to split
     by), and the prefix they share (None: no key is left). Every probe is a LIST of one key."""
     base = r.prefix if r.prefix is not None else plan.scope_of(r).prefix
-    seen: dict[str | None, str | None] = {}
 
     def first_after(after: str | None) -> str | None:
-        if after not in seen:
-            params: dict[str, Any] = {"Bucket": source.bucket, "MaxKeys": 1,
-                                      "Prefix": source.key(base) if base else source.key_prefix}
-            if after is not None:
-                params["StartAfter"] = source.key(after)
-            page = s3.list_objects_v2(**params)
-            contents = page.get("Contents", [])
-            key = source.relative(contents[0]["Key"]) if contents else None
-            seen[after] = key if key is not None and (r.end is None or key <= r.end) else None
-        return seen[after]
+        key = probes.first_after(base, after)
+        return key if key is not None and (r.end is None or key <= r.end) else None
 
     first = first_after(r.after if r.after is not None else r.start)
     if first is None:
         return [], True, None
     # The longest prefix every remaining key shares: keys all start with first[:d] when none follows
-    # first[:d] + PAST, which holds for every d up to the answer (a binary search).
+    # first[:d] + PAST, which holds for every d up to the answer (a binary search). In a group (a range with a
+    # prefix of its own), the whole of `first` is tried first: a group that holds one key (the `…1` after the
+    # `…0…` of sequential ids) ends there after one probe.
     low, high = len(base), len(first)
+    if r.prefix is not None and first_after(first + PAST) is None:
+        low = high
     while low < high:
         mid = (low + high + 1) // 2
         if first_after(first[:mid] + PAST) is None:

@@ -177,6 +177,27 @@ def test_sequential_ids_are_estimated_from_the_first_page_and_each_key_is_listed
     assert all(p.startswith("app/resource=users/data/id=") for p in prefixes[1:])  # under the groups' prefixes
 
 
+def probes_asked(s3: Any) -> list[tuple[str, str]]:
+    """(prefix, start-after) of each one-key LIST (a probe) from now on."""
+    asked: list[tuple[str, str]] = []
+    s3.meta.events.register("provide-client-params.s3.ListObjectsV2",
+                            lambda params, **kw: asked.append((params["Prefix"], params.get("StartAfter", "")))
+                            if params.get("MaxKeys") == 1 else None)
+    return asked
+
+
+def test_the_split_never_asks_the_same_probe_twice_and_a_one_key_group_costs_one(s3: Any) -> None:
+    many_keys(s3, 2100)  # the group id=u holds one key, u-00000, after the 2,100 keys of id=p
+    job = split_job(s3, {"kind": "records", "resource": "users"}, shardRecords=1000, listPageKeys=100)
+    asked = probes_asked(s3)
+    _, out = run_loop(split_unit, s3, job)
+    after = [a for _, a in asked]
+    assert len(after) == len(set(after))  # a group's first key found in one round starts the next round's search
+    assert [p for p, _ in asked].count("app/resource=users/data/id=u") == 1  # and one probe proves it ends there
+    ids = exported_ids(s3, job, out, "users")
+    assert ids == sorted(["u-00000", *(f"p-{i:05d}" for i in range(2100))])
+
+
 def nanoid_keys(s3: Any, n: int) -> list[str]:
     """n random s3db.js-like ids in resource notes, with the fake database's own; every records key, sorted."""
     write_fake_database(s3, "srcdb", "app", records=1)
