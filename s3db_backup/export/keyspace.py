@@ -16,6 +16,9 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass
 
+#: Sorts after every key that starts with a given prefix (U+10FFFF is the largest code point): `prefix + PAST`
+#: bounds a folder or a group of keys in a LIST's StartAfter.
+PAST = "\U0010ffff"
 #: Characters of a key read as digits: far beyond where s3db.js ids differ; Python integers are exact.
 DIGITS = 24
 

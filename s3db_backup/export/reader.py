@@ -13,12 +13,10 @@ from botocore.exceptions import ClientError
 
 from s3db_backup.archive.lines import HEADERS, StoredObject
 from s3db_backup.catalog import is_missing
+from s3db_backup.export.keyspace import PAST
 from s3db_backup.export.units import Scope
 from s3db_backup.format import layout
 from s3db_backup.locations import S3Location
-
-#: Sorts after every key that starts with a given folder (U+10FFFF is the largest code point).
-_PAST = "\U0010ffff"
 
 
 @dataclass
@@ -45,8 +43,8 @@ def list_page(
     keys = [source.relative(o["Key"]) for o in page.get("Contents", [])]
     last = keys[-1] if keys else after
     folders = [source.relative(p["Prefix"]) for p in page.get("CommonPrefixes", [])]
-    if folders and (last is None or folders[-1] + _PAST > last):
-        last = folders[-1] + _PAST
+    if folders and (last is None or folders[-1] + PAST > last):
+        last = folders[-1] + PAST
     exported = [k for k in keys if not (scope.prefix == "" and k == layout.SCHEMA_KEY)]
     truncated = bool(page.get("IsTruncated"))
     return ListedPage(exported, last, truncated, page.get("NextContinuationToken") if truncated else None)

@@ -34,7 +34,7 @@ from s3db_backup.config import Settings
 from s3db_backup.errors import StoreError
 from s3db_backup.export.job import ExportJob
 from s3db_backup.export.key_batches import BATCH_KEYS, batch_name, write_batch
-from s3db_backup.export.keyspace import KeySpace, cut_points, density, shared_length
+from s3db_backup.export.keyspace import PAST, KeySpace, cut_points, density, shared_length
 from s3db_backup.export.reader import list_page, list_subdirs
 from s3db_backup.export.units import Scope, Unit, root_of, scopes_for
 from s3db_backup.locations import S3Location
@@ -48,8 +48,6 @@ PLAN_VERSION = 2
 #: Listed keys held in memory at once (about 1 KB each while a page is parsed): bounds how many ranges are
 #: listed at once to this many keys over the largest page the server has given (AWS gives 1,000).
 KEYS_IN_FLIGHT = 20_000
-#: Sorts after every key that starts with a given prefix (U+10FFFF is the largest code point).
-PAST = "\U0010ffff"
 
 
 @dataclass

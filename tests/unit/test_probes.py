@@ -9,7 +9,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from s3db_backup.export.split import PAST, _Probes
+from s3db_backup.export.keyspace import PAST
+from s3db_backup.export.split import _Probes
 from s3db_backup.locations import S3Location
 
 chars = st.text(alphabet="abz0-\U0010ffff", max_size=4)

@@ -146,6 +146,27 @@ def test_a_damaged_key_batch_stops_the_shard_instead_of_skipping_its_keys(s3: An
     assert info.value.operation == "export"
 
 
+def store_keys(s3: Any) -> set[str]:
+    return {o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket="backups")
+            for o in page.get("Contents", [])}
+
+
+def test_a_shard_plan_of_another_layout_is_never_read_as_this_one(s3: Any) -> None:
+    write_fake_database(s3, "srcdb", "app", records=30)
+    job = split_job(s3, {"kind": "records", "resource": "users"}, shardRecords=10)
+    _, out = run_loop(split_unit, s3, job)
+    side = f"{job['backupId']}/.work/shards/users.jsonl.gz.json"
+    plan = json.loads(s3.get_object(Bucket="backups", Key=side)["Body"].read())
+    s3.put_object(Bucket="backups", Key=side, Body=json.dumps(plan | {"version": 1}).encode())
+    before = store_keys(s3)
+    with pytest.raises(StoreError, match="was never split") as info:
+        run_loop(export_chunk, s3, job | {"shard": out["shards"][0]})
+    assert info.value.operation == "export" and store_keys(s3) == before  # refused before writing anything
+    assert split_unit(s3, job, None)["shards"] == out["shards"]  # a replayed split cuts it again, in this layout
+    assert json.loads(s3.get_object(Bucket="backups", Key=side)["Body"].read())["version"] == 2
+    assert [run_loop(export_chunk, s3, job | {"shard": s})[1]["records"] for s in out["shards"]] == [10, 10, 10]
+
+
 def listed_prefixes(s3: Any) -> list[str]:
     """The prefixes of the LIST requests that read pages of keys (not one-key probes) from now on."""
     prefixes: list[str] = []
