@@ -9,9 +9,10 @@ records:
     the server's CPU per GET; the server CPU of one listing pass, and so the best ratio any backup can reach;
   - backup records/s, the ratio to the fastest raw rate, client CPU ms per record, peak RSS of the
     exporting process (and its growth from the first size to the last), the split's share of the time;
-    raw GETs and backup are measured back to back in each of `--rounds` rounds, and the round of the median
-    ratio is reported (with every round's ratio): the server's speed drifts by more than the margins we
-    measure, and one round decides nothing;
+    raw GETs are measured before the first backup and after each of `--rounds` backups, each backup's
+    baseline is the mean of the raw rates on both sides of it, and the round of the median ratio is reported
+    (with every round's figures): the server's speed drifts by more than the margins we measure, and one round
+    decides nothing;
     the backup once more with 1,000-key LIST pages (what AWS gives; moto gives the 10,000 asked for);
 then, on the first size, compression ratio and throughput per codec, and the s3db.js 21.6.2 BackupPlugin
 on the same data and server (records/s, peak RSS, records its archive really holds, records it restores).
@@ -146,13 +147,15 @@ def backup_plugin(server: MotoServer, dataset: dict[str, Any]) -> dict[str, Any]
 
 
 def measure_round(server: MotoServer, dataset: dict[str, Any], store: str, n: int, raw_sample: int,
-                  listing: float, listing_cpu: float) -> dict[str, Any]:
-    """One round: the raw GET rates, then the backup, back to back, so both see the server in the same state
-    (its speed drifts by several per cent over a run as it holds more objects)."""
-    raw = raw_get_rates(server, dataset["bucket"], "db", min(n, raw_sample))
+                  listing: float, listing_cpu: float, before: dict[str, float]) -> dict[str, Any]:
+    """One round: the backup, then the raw GET rates again. The backup's baseline is the mean of the raw rates
+    measured just before it (`before`) and just after it: the server's speed drifts by more than the margins
+    measured here over a few minutes, and a baseline on both sides cancels a steady drift."""
     server0 = server_cpu_seconds(server)
     fig = export(server, f"s3://{dataset['bucket']}/db", store)
     backup_server_cpu = server_cpu_seconds(server) - server0
+    after = raw_get_rates(server, dataset["bucket"], "db", min(n, raw_sample))
+    raw = {k: (before[k] + after[k]) / 2 for k in before}
     best = max(raw["boto3PerSecond"], raw["obstorePerSecond"])
     # What the server must do at least for this backup: every GET at the raw rate, plus one listing pass. A
     # diagnostic beside the issue's ratio, not a replacement for it.
@@ -161,7 +164,8 @@ def measure_round(server: MotoServer, dataset: dict[str, Any], store: str, n: in
     # would reach if that were all the server did and it never waited.
     gets_cpu = n * raw["obstoreServerCpuMsPerGet"] / 1000
     ceiling = gets_cpu / (gets_cpu + listing_cpu) if gets_cpu else None
-    return {**raw, "listPassSeconds": listing, "listPassServerCpuSeconds": listing_cpu,
+    return {**raw, "rawBefore": before, "rawAfter": after,
+            "listPassSeconds": listing, "listPassServerCpuSeconds": listing_cpu,
             "serverBoundCeiling": ceiling,
             "backupServerCpuMsPerRecord": backup_server_cpu / fig["records"] * 1000,
             "backupSeconds": fig["seconds"],
@@ -179,7 +183,9 @@ def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     ordered = sorted(rounds, key=lambda r: r["ratioToFastestRawGet"])
     entry = dict(ordered[(len(ordered) - 1) // 2])
     entry["rounds"] = [{k: r[k] for k in ("boto3PerSecond", "obstorePerSecond", "backupRecordsPerSecond",
-                                          "ratioToFastestRawGet", "splitSeconds", "peakRssMiB")} for r in rounds]
+                                          "ratioToFastestRawGet", "splitSeconds", "peakRssMiB",
+                                          "obstoreServerCpuMsPerGet", "backupServerCpuMsPerRecord",
+                                          "serverBoundCeiling", "clientCpuMsPerRecord")} for r in rounds]
     entry["peakRssMiB"] = max(r["peakRssMiB"] for r in rounds)
     entry["clientCpuMsPerRecord"] = max(r["clientCpuMsPerRecord"] for r in rounds)
     return entry
@@ -192,7 +198,7 @@ def main() -> None:
     p.add_argument("--no-plugin", action="store_true")
     p.add_argument("--no-codecs", action="store_true")
     p.add_argument("--rounds", type=int, default=3,
-                   help="raw GETs + backup rounds per size; the figures are the median round's")
+                   help="backups per size, each between two raw GET measurements; the figures are the median round's")
     p.add_argument("--no-pin", action="store_true", help="leave moto_server and the clients on shared CPUs")
     p.add_argument("--json", type=Path, help="also write every figure to this file")
     p.add_argument("--also-page-keys", type=int, default=1000,
@@ -214,13 +220,17 @@ def main() -> None:
             say(f"   dataset written in {time.monotonic() - started:.0f} s")
             listing, listing_cpu = list_pass(server, dataset["bucket"], "db")
             rounds = []
+            raw = raw_get_rates(server, dataset["bucket"], "db", min(n, args.raw_sample))
             for k in range(args.rounds):
                 r = measure_round(server, dataset, f"s3://{store_bucket}/n{n}-r{k}", n, args.raw_sample, listing,
-                                  listing_cpu)
+                                  listing_cpu, raw)
                 rounds.append(r)
+                raw = r["rawAfter"]
                 say(f"   round {k + 1}: raw GET/s boto3 {r['boto3PerSecond']:.0f}, "
                     f"obstore {r['obstorePerSecond']:.0f}; backup {r['backupRecordsPerSecond']:.0f} records/s, "
-                    f"ratio {r['ratioToFastestRawGet']:.3f}")
+                    f"ratio {r['ratioToFastestRawGet']:.3f}; server ms CPU per GET "
+                    f"{r['obstoreServerCpuMsPerGet']:.2f}, per backed-up record "
+                    f"{r['backupServerCpuMsPerRecord']:.2f}; client ms CPU/record {r['clientCpuMsPerRecord']:.2f}")
             entry = median_round(rounds)
             if args.also_page_keys:
                 small = export(server, f"s3://{dataset['bucket']}/db", f"s3://{store_bucket}/n{n}-pages",

@@ -36,14 +36,16 @@ def render(results: dict[str, Any]) -> str:
         )
     rounds = {n: e["rounds"] for n, e in results["sizes"].items() if len(e.get("rounds", [])) > 1}
     if rounds:
-        out += ["", "Each size was measured in rounds of raw GETs then the backup, back to back; the table above "
-                    "shows the round of the median ratio. Every round:", "",
-                "| N | round | raw GET/s boto3 | raw GET/s obstore | backup records/s | ratio | SplitUnit "
-                "| peak RSS MiB |",
-                "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        out += ["", "Every round (the table above shows the round of the median ratio). Each backup's raw rates are "
+                    "the mean of those measured just before and just after it:", "",
+                "| N | round | raw GET/s boto3 | raw GET/s obstore | backup records/s | ratio | server ms CPU per GET "
+                "| server ms CPU per backed-up record | client ms CPU/record | SplitUnit | peak RSS MiB |",
+                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         out += [f"| {int(n):,} | {k + 1} | {r['boto3PerSecond']:.0f} | {r['obstorePerSecond']:.0f} "
-                f"| {r['backupRecordsPerSecond']:.0f} | {r['ratioToFastestRawGet']:.3f} | {r['splitSeconds']:.1f} s "
-                f"| {r['peakRssMiB']:.1f} |" for n, rs in rounds.items() for k, r in enumerate(rs)]
+                f"| {r['backupRecordsPerSecond']:.0f} | {r['ratioToFastestRawGet']:.3f} "
+                f"| {r.get('obstoreServerCpuMsPerGet', 0):.2f} | {r.get('backupServerCpuMsPerRecord', 0):.2f} "
+                f"| {r.get('clientCpuMsPerRecord', 0):.2f} | {r['splitSeconds']:.1f} s | {r['peakRssMiB']:.1f} |"
+                for n, rs in rounds.items() for k, r in enumerate(rs)]
     server = {n: e for n, e in results["sizes"].items() if "serverBoundCeiling" in e}
     if server:
         out += ["", "Where moto_server's CPU goes (it serves one request at a time, so its CPU is the budget):", "",
