@@ -140,10 +140,13 @@ class _Budget:
         self.lines_before = cursor.counts.lines
         self.started = False
 
+    def expired(self) -> bool:
+        return self.clock() >= self.deadline
+
     def take(self, keys: int) -> int | None:
         """How many of the next `keys` to export (None: stop now)."""
         written = self.cursor.counts.lines - self.lines_before
-        if self.started and (self.clock() >= self.deadline or (self.max_lines and written >= self.max_lines)):
+        if self.started and (self.expired() or (self.max_lines and written >= self.max_lines)):
             return None
         self.started = True
         return self.max_lines - written if self.max_lines else keys
@@ -247,7 +250,7 @@ def _export_keys(
         consumed += 1
         if writer.full:
             writer.upload_part()
-        if budget.clock() >= budget.deadline:
+        if budget.expired():
             break
     return consumed
 
