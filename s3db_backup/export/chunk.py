@@ -19,8 +19,9 @@ from s3db_backup.errors import StoreError
 from s3db_backup.export.cursor import ExportCursor
 from s3db_backup.export.job import ExportJob
 from s3db_backup.export.key_batches import read_batch
+from s3db_backup.export.ordered_fetch import OrderedFetcher
 from s3db_backup.export.parts import PartWriter
-from s3db_backup.export.reader import Getter, ListedPage, OrderedFetcher, boto3_getter, list_pages, list_subdirs
+from s3db_backup.export.reader import Getter, ListedPage, boto3_getter, list_pages, list_subdirs
 from s3db_backup.export.split import Piece, ShardPlan, key_batch_key, read_shard_plan
 from s3db_backup.export.units import Scope, root_of, scopes_for
 from s3db_backup.format import layout
@@ -166,10 +167,7 @@ def _walk(
     fetcher = OrderedFetcher(getter, job.settings.concurrency)
     budget = _Budget(cursor, job.settings.chunkMaxLines, deadline, clock)
     walk = _walk_shard if job.shard is not None else _walk_listing
-    try:
-        return walk(s3, job, cursor, writer, fetcher, budget)
-    finally:
-        fetcher.close()
+    return walk(s3, job, cursor, writer, fetcher, budget)
 
 
 def _walk_shard(

@@ -1,11 +1,10 @@
-"""Reads the source database: lists a scope from a key onward and fetches objects concurrently, yielding
-them in key order so the cursor can always say "everything up to this key is in the file"."""
+"""Reads the source database: lists a scope from a key onward, and GETs one object (the boto3 getter;
+export/obstore_getter.py is the faster one). export/ordered_fetch.py runs a getter on many keys at once."""
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Generator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,32 +108,3 @@ def boto3_getter(s3: Any, source: S3Location) -> Getter:
         )
 
     return get
-
-
-class OrderedFetcher:
-    """Fetches keys with bounded concurrency and yields (key, object) in the order given."""
-
-    def __init__(self, get: Getter, concurrency: int) -> None:
-        self._get = get
-        # Twice as many requests queued as run, so a slow object at the head of the order never leaves
-        # workers idle while the ones behind it wait to be yielded.
-        self._window = 2 * concurrency
-        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fetch")
-
-    def fetch_in_order(self, keys: Iterable[str]) -> Iterator[tuple[str, StoredObject | None]]:
-        pending: deque[tuple[str, Future[StoredObject | None]]] = deque()
-        try:
-            for key in keys:
-                pending.append((key, self._pool.submit(self._get, key)))
-                if len(pending) >= self._window:
-                    k, fut = pending.popleft()
-                    yield k, fut.result()
-            while pending:
-                k, fut = pending.popleft()
-                yield k, fut.result()
-        finally:
-            for _, fut in pending:
-                fut.cancel()
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
