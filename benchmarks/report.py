@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+#: Client CPU of one boto3 GET (threads, 16 in flight) on the machine issue [3/7] set its targets on.
+REFERENCE_BOTO3_MS_PER_GET = 1.63
+
 
 def render(results: dict[str, Any]) -> str:
     m = results["machine"]
@@ -46,6 +49,16 @@ def render(results: dict[str, Any]) -> str:
                 f"| {r.get('obstoreServerCpuMsPerGet', 0):.2f} | {r.get('backupServerCpuMsPerRecord', 0):.2f} "
                 f"| {r.get('clientCpuMsPerRecord', 0):.2f} | {r['splitSeconds']:.1f} s | {r['peakRssMiB']:.1f} |"
                 for n, rs in rounds.items() for k, r in enumerate(rs)]
+    out += ["", "Client CPU against the machine: issue [3/7] sets its 1 ms target on a machine where a boto3 GET "
+                f"costs {REFERENCE_BOTO3_MS_PER_GET} ms of client CPU (16 threads); the same raw runs measure that "
+                "cost here, so a record's CPU can be read in boto3 GETs and carried to that machine:", "",
+            "| N | client ms CPU/record (highest round) | boto3 ms CPU per raw GET | obstore ms CPU per raw GET "
+            "| a record's CPU in boto3 GETs | on the reference machine |",
+            "|---:|---:|---:|---:|---:|---:|"]
+    out += [f"| {int(n):,} | {e['clientCpuMsPerRecord']:.2f} | {e['boto3CpuMsPerGet']:.2f} "
+            f"| {e['obstoreCpuMsPerGet']:.2f} | {e['clientCpuMsPerRecord'] / e['boto3CpuMsPerGet']:.2f} "
+            f"| {e['clientCpuMsPerRecord'] / e['boto3CpuMsPerGet'] * REFERENCE_BOTO3_MS_PER_GET:.2f} ms |"
+            for n, e in results["sizes"].items()]
     server = {n: e for n, e in results["sizes"].items() if "serverBoundCeiling" in e}
     if server:
         out += ["", "Where moto_server's CPU goes (it serves one request at a time, so its CPU is the budget):", "",
