@@ -1,15 +1,16 @@
 """The export benchmark of issue [3/7]: prints figures, asserts nothing.
 
-    .venv/bin/python -m benchmarks.export_bench [--sizes 10000 100000] [--rounds 3] [--raw-sample 20000]
+    .venv/bin/python -m benchmarks.export_bench [--sizes 10000 100000] [--rounds 5 3] [--raw-sample 20000]
         [--no-plugin] [--no-codecs] [--also-page-keys 1000] [--no-pin] [--json FILE]
 
 Against one local moto_server (a child process, pinned to a CPU of its own), for each size N of small s3db.js
 records:
   - raw GET rate of the same server at the same concurrency, with boto3 threads and obstore threads, and
     the server's CPU per GET; the server CPU of one listing pass, and so the best ratio any backup can reach;
-  - backup records/s, the ratio to the fastest raw rate, client CPU ms per record, peak RSS of the
+  - backup records/s, the ratio to the fastest raw rate (each round's faster client, and the client faster
+    over all rounds of the size), client CPU ms per record, peak RSS of the
     exporting process (and its growth from the first size to the last), the split's share of the time;
-    raw GETs are measured before the first backup and after each of `--rounds` backups, each backup's
+    raw GETs are measured before the first backup and after each of the size's `--rounds` backups, each backup's
     baseline is the mean of the raw rates on both sides of it, and the round of the median ratio is reported
     (with every round's figures): the server's speed drifts by more than the margins we measure, and one round
     decides nothing;
@@ -24,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,6 +44,7 @@ from s3db_backup.s3client import make_s3_client
 
 CONCURRENCY = 16
 CODECS = ("gzip", "zstd", "brotli", "deflate", "none")
+CLIENTS = ("boto3", "obstore")
 
 
 def engine_client(server: MotoServer) -> Any:
@@ -177,15 +180,28 @@ def measure_round(server: MotoServer, dataset: dict[str, Any], store: str, n: in
             "peakRssMiB": fig["peakRssMiB"], "records": fig["records"]}
 
 
+def fastest_client(rounds: list[dict[str, Any]]) -> str:
+    """The raw client with the higher mean rate over all rounds of a size: "the fastest client you can find",
+    chosen once. Both clients saturate the same server, so a round's faster of the two is mostly the noisier
+    sample: the larger of two noisy measures of one rate sits above the rate itself."""
+    return max(CLIENTS, key=lambda c: statistics.fmean(r[f"{c}PerSecond"] for r in rounds))
+
+
 def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """The round of the median ratio, with every round's ratio beside it. Peak RSS and client CPU are the
-    highest of all rounds: a bound, not a lucky run."""
+    highest of all rounds: a bound, not a lucky run. The ratio to the fastest client over the run is kept
+    beside the ratio to each round's faster client, with its own median."""
+    client = fastest_client(rounds)
+    for r in rounds:
+        r["ratioToFastestClient"] = r["backupRecordsPerSecond"] / r[f"{client}PerSecond"]
     ordered = sorted(rounds, key=lambda r: r["ratioToFastestRawGet"])
     entry = dict(ordered[(len(ordered) - 1) // 2])
     entry["rounds"] = [{k: r[k] for k in ("boto3PerSecond", "obstorePerSecond", "backupRecordsPerSecond",
-                                          "ratioToFastestRawGet", "splitSeconds", "peakRssMiB",
-                                          "obstoreServerCpuMsPerGet", "backupServerCpuMsPerRecord",
+                                          "ratioToFastestRawGet", "ratioToFastestClient", "splitSeconds",
+                                          "peakRssMiB", "obstoreServerCpuMsPerGet", "backupServerCpuMsPerRecord",
                                           "serverBoundCeiling", "clientCpuMsPerRecord")} for r in rounds]
+    entry["fastestClient"] = client
+    entry["ratioToFastestClient"] = statistics.median(r["ratioToFastestClient"] for r in rounds)
     entry["peakRssMiB"] = max(r["peakRssMiB"] for r in rounds)
     entry["clientCpuMsPerRecord"] = max(r["clientCpuMsPerRecord"] for r in rounds)
     return entry
@@ -197,8 +213,9 @@ def main() -> None:
     p.add_argument("--raw-sample", type=int, default=20_000, help="keys read by the raw GET measurement")
     p.add_argument("--no-plugin", action="store_true")
     p.add_argument("--no-codecs", action="store_true")
-    p.add_argument("--rounds", type=int, default=3,
-                   help="backups per size, each between two raw GET measurements; the figures are the median round's")
+    p.add_argument("--rounds", type=int, nargs="+", default=[5, 3],
+                   help="backups per size (one value: every size), each between two raw GET measurements; the "
+                        "figures are the median round's")
     p.add_argument("--no-pin", action="store_true", help="leave moto_server and the clients on shared CPUs")
     p.add_argument("--json", type=Path, help="also write every figure to this file")
     p.add_argument("--also-page-keys", type=int, default=1000,
@@ -213,6 +230,8 @@ def main() -> None:
     with MotoServer(log_path=Path(tempfile.gettempdir()) / "bench-moto_server.log") as server:
         results["machine"]["pinning"] = pin_server_apart(server) if not args.no_pin else {"pinned": False}
         store_bucket = server.create_bucket("bench-store")
+        rounds_of = dict(zip(args.sizes, args.rounds if len(args.rounds) > 1 else args.rounds * len(args.sizes),
+                             strict=True))
         for n in args.sizes:
             say(f"== {n:,} records")
             started = time.monotonic()
@@ -221,7 +240,7 @@ def main() -> None:
             listing, listing_cpu = list_pass(server, dataset["bucket"], "db")
             rounds = []
             raw = raw_get_rates(server, dataset["bucket"], "db", min(n, args.raw_sample))
-            for k in range(args.rounds):
+            for k in range(rounds_of[n]):
                 r = measure_round(server, dataset, f"s3://{store_bucket}/n{n}-r{k}", n, args.raw_sample, listing,
                                   listing_cpu, raw)
                 rounds.append(r)
@@ -248,7 +267,8 @@ def main() -> None:
                 f"({listing_cpu:.1f} s server CPU); server CPU per GET {entry['obstoreServerCpuMsPerGet']:.2f} ms: "
                 f"a backup can reach at most ratio {entry['serverBoundCeiling'] or 0:.2f} on this server")
             say(f"   backup: {entry['backupRecordsPerSecond']:.0f} records/s, "
-                f"ratio {entry['ratioToFastestRawGet']:.2f} (to GETs + 1 listing: "
+                f"ratio {entry['ratioToFastestRawGet']:.2f} (median over rounds to the fastest client of the run, "
+                f"{entry['fastestClient']}: {entry['ratioToFastestClient']:.3f}; to GETs + 1 listing: "
                 f"{entry['ratioToGetsPlusListing']:.2f}), split {entry['splitSeconds']:.1f} s, "
                 f"{entry['clientCpuMsPerRecord']:.2f} ms CPU/record, peak RSS {entry['peakRssMiB']:.1f} MiB, "
                 f"server {entry['backupServerCpuMsPerRecord']:.2f} ms CPU/record")
