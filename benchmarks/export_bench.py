@@ -1,19 +1,20 @@
 """The export benchmark of issue [3/7]: prints figures, asserts nothing.
 
-    .venv/bin/python -m benchmarks.export_bench [--sizes 10000 100000] [--rounds 5 3] [--raw-sample 20000]
-        [--no-plugin] [--no-codecs] [--also-page-keys 1000] [--no-pin] [--json FILE]
+    .venv/bin/python -m benchmarks.export_bench [--sizes 10000 100000] [--rounds 5 3] [--raw-sample 1000]
+        [--segment 8] [--no-plugin] [--no-codecs] [--also-page-keys 1000] [--no-pin] [--json FILE]
 
 Against one local moto_server (a child process, pinned to a CPU of its own), for each size N of small s3db.js
 records:
   - raw GET rate of the same server at the same concurrency, with boto3 threads and obstore threads, and
     the server's CPU per GET; the server CPU of one listing pass, and so the best ratio any backup can reach;
   - backup records/s, the ratio to the fastest raw rate (each round's faster client, and the client faster
-    over all rounds of the size), client CPU ms per record, peak RSS of the
-    exporting process (and its growth from the first size to the last), the split's share of the time;
-    raw GETs are measured before the first backup and after each of the size's `--rounds` backups, each backup's
-    baseline is the mean of the raw rates on both sides of it, and the round of the median ratio is reported
-    (with every round's figures): the server's speed drifts by more than the margins we measure, and one round
-    decides nothing;
+    over all rounds of the size), client CPU ms per record, peak RSS of the exporting process (and its
+    growth from the first size to the last), the split's share of the time;
+    the raw GETs are interleaved with the backup: every `--segment` seconds the exporter is stopped, the
+    server finishes what was in flight, `--raw-sample` raw GETs run (the two clients in turn), and the backup
+    goes on. This machine's speed drifts by 10% in minutes, more than the margins measured here; baselines
+    taken minutes before and after a backup decided its ratio as much as the backup did. `--rounds` backups
+    per size, and the round of the median ratio is reported (with every round's figures);
     the backup once more with 1,000-key LIST pages (what AWS gives; moto gives the 10,000 asked for);
 then, on the first size, compression ratio and throughput per codec, and the s3db.js 21.6.2 BackupPlugin
 on the same data and server (records/s, peak RSS, records its archive really holds, records it restores).
@@ -25,11 +26,13 @@ import argparse
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,8 @@ from s3db_backup.s3client import make_s3_client
 CONCURRENCY = 16
 CODECS = ("gzip", "zstd", "brotli", "deflate", "none")
 CLIENTS = ("boto3", "obstore")
+#: Untimed GETs before each interleaved raw sample (RawClients.sample).
+WARM_UP = 4 * CONCURRENCY
 
 
 def engine_client(server: MotoServer) -> Any:
@@ -79,30 +84,55 @@ def server_cpu_seconds(server: MotoServer) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def raw_get_rates(server: MotoServer, bucket: str, prefix: str, n: int) -> dict[str, float]:
-    """GETs per second, client CPU ms per GET and the server's CPU ms per GET of the same keys, boto3 threads
-    vs obstore threads."""
-    import obstore
-    from obstore.store import S3Store
+class RawClients:
+    """The raw GET baseline: boto3 threads and obstore threads, `CONCURRENCY` in flight, on the dataset's keys
+    (taken in turn, so the samples spread over the whole key space)."""
 
-    keys = [f"{prefix}/resource={RESOURCE}/data/id={record_id(i)}" for i in range(1, n + 1)]
-    s3 = engine_client(server)
-    store = S3Store(bucket, endpoint=server.endpoint_url, access_key_id=DEFAULT_ACCESS_KEY,
-                    secret_access_key=DEFAULT_SECRET_KEY, region="us-east-1", client_options={"allow_http": True})
-    clients = {
-        "boto3": lambda k: s3.get_object(Bucket=bucket, Key=k)["Body"].read(),
-        "obstore": lambda k: obstore.get(store, k).bytes(),
-    }
-    rates: dict[str, float] = {}
-    for name, get in clients.items():
-        started, cpu0, server0 = time.monotonic(), time.process_time(), server_cpu_seconds(server)
-        with ThreadPoolExecutor(CONCURRENCY) as pool:
-            list(pool.map(get, keys))
-        seconds = time.monotonic() - started
-        rates[f"{name}PerSecond"] = n / seconds
-        rates[f"{name}CpuMsPerGet"] = (time.process_time() - cpu0) / n * 1000
-        rates[f"{name}ServerCpuMsPerGet"] = (server_cpu_seconds(server) - server0) / n * 1000
-    return rates
+    def __init__(self, server: MotoServer, bucket: str, prefix: str, n: int) -> None:
+        import obstore
+        from obstore.store import S3Store
+
+        self.server = server
+        self.keys = [f"{prefix}/resource={RESOURCE}/data/id={record_id(i)}" for i in range(1, n + 1)]
+        self.next = 0
+        s3 = engine_client(server)
+        store = S3Store(bucket, endpoint=server.endpoint_url, access_key_id=DEFAULT_ACCESS_KEY,
+                        secret_access_key=DEFAULT_SECRET_KEY, region="us-east-1", client_options={"allow_http": True})
+        self.gets: dict[str, Callable[[str], Any]] = {
+            "boto3": lambda k: s3.get_object(Bucket=bucket, Key=k)["Body"].read(),
+            "obstore": lambda k: obstore.get(store, k).bytes(),
+        }
+        self.pool = ThreadPoolExecutor(CONCURRENCY)
+
+    def sample(self, client: str, count: int, totals: dict[str, float]) -> None:
+        """GET the next `count` keys with `client`; add keys, seconds, client CPU and server CPU to `totals`.
+        The server has just been idle (drained): WARM_UP GETs run first, untimed, so the sample does not pay
+        for waking it up while the backup it is compared with runs warm."""
+        warm = [self.keys[(self.next + i) % len(self.keys)] for i in range(WARM_UP)]
+        server0 = server_cpu_seconds(self.server)
+        list(self.pool.map(self.gets[client], warm))
+        totals["warmUpServer"] += server_cpu_seconds(self.server) - server0
+        self.next += WARM_UP
+        keys = [self.keys[(self.next + i) % len(self.keys)] for i in range(count)]
+        self.next += count
+        started, cpu0, server0 = time.monotonic(), time.process_time(), server_cpu_seconds(self.server)
+        list(self.pool.map(self.gets[client], keys))
+        totals["keys"] += count
+        totals["seconds"] += time.monotonic() - started
+        totals["cpu"] += time.process_time() - cpu0
+        totals["server"] += server_cpu_seconds(self.server) - server0
+
+
+def drain(server: MotoServer) -> float:
+    """Wait until the server is idle (under 5% of a CPU for 0.2 s); the server CPU it used meanwhile."""
+    used = 0.0
+    while True:
+        before = server_cpu_seconds(server)
+        time.sleep(0.2)
+        spent = server_cpu_seconds(server) - before
+        if spent < 0.01:
+            return used
+        used += spent
 
 
 def list_pass(server: MotoServer, bucket: str, prefix: str) -> tuple[float, float]:
@@ -118,15 +148,28 @@ def list_pass(server: MotoServer, bucket: str, prefix: str) -> tuple[float, floa
     return time.monotonic() - started, server_cpu_seconds(server) - server0
 
 
-def export(server: MotoServer, source: str, store: str, compression: str = "gzip",
-           list_page_keys: int | None = None) -> dict[str, Any]:
+def exporter(server: MotoServer, source: str, store: str, compression: str = "gzip",
+             list_page_keys: int | None = None) -> subprocess.Popen[str]:
+    """The backup in a child process of its own (benchmarks/exporter.py), started."""
     extra = ["--list-page-keys", str(list_page_keys)] if list_page_keys else []
-    out = subprocess.run(
+    return subprocess.Popen(
         [sys.executable, "-m", "benchmarks.exporter", "--endpoint", server.endpoint_url, "--source", source,
          "--store", store, "--compression", compression, "--concurrency", str(CONCURRENCY), *extra],
-        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1],
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def exporter_figures(proc: subprocess.Popen[str]) -> dict[str, Any]:
+    out, _ = proc.communicate()
+    if proc.returncode:
+        raise RuntimeError(f"the exporter failed with code {proc.returncode}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def export(server: MotoServer, source: str, store: str, compression: str = "gzip",
+           list_page_keys: int | None = None) -> dict[str, Any]:
+    """One backup, nothing interleaved: its figures."""
+    return exporter_figures(exporter(server, source, store, compression, list_page_keys))
 
 
 def backup_plugin(server: MotoServer, dataset: dict[str, Any]) -> dict[str, Any]:
@@ -149,35 +192,84 @@ def backup_plugin(server: MotoServer, dataset: dict[str, Any]) -> dict[str, Any]
     return {**backup, "restore": restore}
 
 
-def measure_round(server: MotoServer, dataset: dict[str, Any], store: str, n: int, raw_sample: int,
-                  listing: float, listing_cpu: float, before: dict[str, float]) -> dict[str, Any]:
-    """One round: the backup, then the raw GET rates again. The backup's baseline is the mean of the raw rates
-    measured just before it (`before`) and just after it: the server's speed drifts by more than the margins
-    measured here over a few minutes, and a baseline on both sides cancels a steady drift."""
+def measure_round(server: MotoServer, dataset: dict[str, Any], store: str, raw: RawClients, listing: float,
+                  listing_cpu: float, segment: float, sample: int) -> dict[str, Any]:
+    """One backup with the raw GETs interleaved: every `segment` seconds the exporter is stopped (SIGSTOP),
+    the server finishes what was in flight, `sample` raw GETs run (boto3 and obstore in turn), and the
+    exporter goes on (SIGCONT). The backup's time is its own wall time less the stops, plus the server time
+    its in-flight requests took during them. The server's speed drifts by 10% in minutes on this machine;
+    interleaved, the baseline and the backup see the same server within seconds of each other."""
+    totals = {c: dict.fromkeys(("keys", "seconds", "cpu", "server", "warmUpServer"), 0.0) for c in CLIENTS}
+    stops: list[tuple[float, float, float]] = []  # (stopped at, went on at, server time of what was in flight)
     server0 = server_cpu_seconds(server)
-    fig = export(server, f"s3://{dataset['bucket']}/db", store)
-    backup_server_cpu = server_cpu_seconds(server) - server0
-    after = raw_get_rates(server, dataset["bucket"], "db", min(n, raw_sample))
-    raw = {k: (before[k] + after[k]) / 2 for k in before}
-    best = max(raw["boto3PerSecond"], raw["obstorePerSecond"])
+    proc = exporter(server, f"s3://{dataset['bucket']}/db", store)
+    try:
+        turn = 0
+        while True:
+            try:
+                proc.wait(timeout=segment)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            paused = time.monotonic()
+            proc.send_signal(signal.SIGSTOP)
+            if proc.poll() is not None:  # it ended just before the stop
+                break
+            drained = drain(server)
+            raw.sample(CLIENTS[turn % len(CLIENTS)], sample, totals[CLIENTS[turn % len(CLIENTS)]])
+            turn += 1
+            proc.send_signal(signal.SIGCONT)
+            stops.append((paused, time.monotonic(), drained))
+        fig = exporter_figures(proc)
+        for client in CLIENTS:  # a backup shorter than a segment or two: its baseline right after it
+            if not totals[client]["keys"]:
+                raw.sample(client, sample, totals[client])
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGCONT)
+            proc.kill()
+    raw_server = sum(t["server"] + t["warmUpServer"] for t in totals.values())
+    backup_server_cpu = server_cpu_seconds(server) - server0 - raw_server
+    seconds = fig["seconds"] - _stopped(stops, *fig["span"])
+    split = max((end - start - _stopped(stops, start, end) for start, end in fig["splitSpans"]), default=0.0)
+    rates: dict[str, float] = {}
+    for client, t in totals.items():
+        if t["keys"]:
+            rates[f"{client}PerSecond"] = t["keys"] / t["seconds"]
+            rates[f"{client}CpuMsPerGet"] = t["cpu"] / t["keys"] * 1000
+            rates[f"{client}ServerCpuMsPerGet"] = t["server"] / t["keys"] * 1000
+            rates[f"{client}Gets"] = t["keys"]
+    best = max(rates.get(f"{c}PerSecond", 0.0) for c in CLIENTS)
+    n = fig["records"]
     # What the server must do at least for this backup: every GET at the raw rate, plus one listing pass. A
     # diagnostic beside the issue's ratio, not a replacement for it.
-    floor = n / best + listing
+    floor = n / best + listing if best else None
     # The server is one busy CPU, so no backup can beat the GETs' server CPU plus the listing's: the ratio it
     # would reach if that were all the server did and it never waited.
-    gets_cpu = n * raw["obstoreServerCpuMsPerGet"] / 1000
+    gets_cpu = n * rates.get("obstoreServerCpuMsPerGet", 0.0) / 1000
     ceiling = gets_cpu / (gets_cpu + listing_cpu) if gets_cpu else None
-    return {**raw, "rawBefore": before, "rawAfter": after,
+    return {**rates, "rawSamples": turn, "stoppedSeconds": sum(b - a for a, b, _ in stops),
+            "drainedServerSeconds": sum(d for _, _, d in stops),
             "listPassSeconds": listing, "listPassServerCpuSeconds": listing_cpu,
             "serverBoundCeiling": ceiling,
-            "backupServerCpuMsPerRecord": backup_server_cpu / fig["records"] * 1000,
-            "backupSeconds": fig["seconds"],
-            "splitSeconds": fig["splitSeconds"],
-            "backupRecordsPerSecond": fig["records"] / fig["seconds"],
-            "ratioToFastestRawGet": fig["records"] / fig["seconds"] / best,
-            "ratioToGetsPlusListing": floor / fig["seconds"],
-            "clientCpuMsPerRecord": fig["cpuSeconds"] / fig["records"] * 1000,
-            "peakRssMiB": fig["peakRssMiB"], "records": fig["records"]}
+            "backupServerCpuMsPerRecord": backup_server_cpu / n * 1000,
+            "backupSeconds": seconds,
+            "splitSeconds": split,
+            "backupRecordsPerSecond": n / seconds,
+            "ratioToFastestRawGet": n / seconds / best if best else None,
+            "ratioToGetsPlusListing": floor / seconds if floor else None,
+            "clientCpuMsPerRecord": fig["cpuSeconds"] / n * 1000,
+            "peakRssMiB": fig["peakRssMiB"], "records": n}
+
+
+def _stopped(stops: list[tuple[float, float, float]], start: float, end: float) -> float:
+    """Seconds of the stops within (start, end), less the server time the backup's requests in flight took
+    during them: that time was the backup's."""
+    total = 0.0
+    for stopped, went_on, drained in stops:
+        if stopped < end and went_on > start:
+            total += min(went_on, end) - max(stopped, start) - drained
+    return total
 
 
 def fastest_client(rounds: list[dict[str, Any]]) -> str:
@@ -199,7 +291,8 @@ def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     entry["rounds"] = [{k: r[k] for k in ("boto3PerSecond", "obstorePerSecond", "backupRecordsPerSecond",
                                           "ratioToFastestRawGet", "ratioToFastestClient", "splitSeconds",
                                           "peakRssMiB", "obstoreServerCpuMsPerGet", "backupServerCpuMsPerRecord",
-                                          "serverBoundCeiling", "clientCpuMsPerRecord")} for r in rounds]
+                                          "serverBoundCeiling", "clientCpuMsPerRecord", "rawSamples",
+                                          "boto3Gets", "obstoreGets", "stoppedSeconds")} for r in rounds]
     entry["fastestClient"] = client
     entry["ratioToFastestClient"] = statistics.median(r["ratioToFastestClient"] for r in rounds)
     entry["peakRssMiB"] = max(r["peakRssMiB"] for r in rounds)
@@ -210,7 +303,9 @@ def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    p.add_argument("--raw-sample", type=int, default=20_000, help="keys read by the raw GET measurement")
+    p.add_argument("--raw-sample", type=int, default=1000, help="keys read by each interleaved raw GET sample")
+    p.add_argument("--segment", type=float, default=8.0,
+                   help="seconds the backup runs between two raw GET samples")
     p.add_argument("--no-plugin", action="store_true")
     p.add_argument("--no-codecs", action="store_true")
     p.add_argument("--rounds", type=int, nargs="+", default=[5, 3],
@@ -239,13 +334,12 @@ def main() -> None:
             say(f"   dataset written in {time.monotonic() - started:.0f} s")
             listing, listing_cpu = list_pass(server, dataset["bucket"], "db")
             rounds = []
-            raw = raw_get_rates(server, dataset["bucket"], "db", min(n, args.raw_sample))
+            raw = RawClients(server, dataset["bucket"], "db", n)
             for k in range(rounds_of[n]):
-                r = measure_round(server, dataset, f"s3://{store_bucket}/n{n}-r{k}", n, args.raw_sample, listing,
-                                  listing_cpu, raw)
+                r = measure_round(server, dataset, f"s3://{store_bucket}/n{n}-r{k}", raw, listing, listing_cpu,
+                                  args.segment, args.raw_sample)
                 rounds.append(r)
-                raw = r["rawAfter"]
-                say(f"   round {k + 1}: raw GET/s boto3 {r['boto3PerSecond']:.0f}, "
+                say(f"   round {k + 1}: {r['rawSamples']} raw samples; raw GET/s boto3 {r['boto3PerSecond']:.0f}, "
                     f"obstore {r['obstorePerSecond']:.0f}; backup {r['backupRecordsPerSecond']:.0f} records/s, "
                     f"ratio {r['ratioToFastestRawGet']:.3f}; server ms CPU per GET "
                     f"{r['obstoreServerCpuMsPerGet']:.2f}, per backed-up record "

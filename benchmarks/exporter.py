@@ -5,8 +5,9 @@ manifest) without the local Step Functions emulation, whose overhead does not ex
     python -m benchmarks.exporter --endpoint URL --source s3://B/P --store s3://B/P [--compression gzip]
         [--get obstore|boto3] [--concurrency 16] [--list-page-keys N]
 
-Prints one JSON line: seconds, cpuSeconds, peakRssMiB, splitSeconds (the longest unit's listing and cut),
-records, bytes, rawBytes.
+Prints one JSON line: seconds, cpuSeconds, peakRssMiB, splitSeconds (the longest unit's listing and cut) and
+splitSpans (each unit's) and span (the whole backup's), as time.monotonic() pairs, so a driver that stops
+this process can take its stops out; records, bytes, rawBytes.
 """
 
 from __future__ import annotations
@@ -57,13 +58,13 @@ def main() -> None:
             state = step(s3, state["job"], state["cursor"], deadline=float("inf"), **kwargs)
         return state
 
-    split_seconds: list[float] = []
+    split_spans: list[tuple[float, float]] = []  # time.monotonic(): one clock for every process on Linux
 
     def run_unit(unit: dict[str, Any]) -> None:
         job = {k: plan[k] for k in ("backupId", "source", "store", "settings")} | {"unit": unit}
         split_started = time.monotonic()
         shards = loop(split_unit, job)["shards"]
-        split_seconds.append(time.monotonic() - split_started)
+        split_spans.append((split_started, time.monotonic()))
         with ThreadPoolExecutor(8) as shard_pool:  # the workflow's inner Map (shardConcurrency 8)
             list(shard_pool.map(lambda shard: loop(export_chunk, job | {"shard": shard}, getter=getter), shards))
 
@@ -76,7 +77,8 @@ def main() -> None:
                           ["Body"].read())
     sys.stdout.write(json.dumps({
         "seconds": seconds, "cpuSeconds": cpu,
-        "peakRssMiB": peak_rss_mib(), "splitSeconds": max(split_seconds, default=0.0),
+        "peakRssMiB": peak_rss_mib(), "splitSeconds": max((end - start for start, end in split_spans), default=0.0),
+        "splitSpans": split_spans, "span": (started, started + seconds),
         "records": result["records"], "bytes": result["bytes"], "rawBytes": manifest["totals"]["rawBytes"],
     }) + "\n")
 
