@@ -108,19 +108,22 @@ class RawClients:
         """GET the next `count` keys with `client`; add keys, seconds, client CPU and server CPU to `totals`.
         The server has just been idle (drained): WARM_UP GETs run first, untimed, so the sample does not pay
         for waking it up while the backup it is compared with runs warm."""
-        warm = [self.keys[(self.next + i) % len(self.keys)] for i in range(WARM_UP)]
         server0 = server_cpu_seconds(self.server)
-        list(self.pool.map(self.gets[client], warm))
+        list(self.pool.map(self.gets[client], self._take(WARM_UP)))
         totals["warmUpServer"] += server_cpu_seconds(self.server) - server0
-        self.next += WARM_UP
-        keys = [self.keys[(self.next + i) % len(self.keys)] for i in range(count)]
-        self.next += count
+        keys = self._take(count)
         started, cpu0, server0 = time.monotonic(), time.process_time(), server_cpu_seconds(self.server)
         list(self.pool.map(self.gets[client], keys))
         totals["keys"] += count
         totals["seconds"] += time.monotonic() - started
         totals["cpu"] += time.process_time() - cpu0
         totals["server"] += server_cpu_seconds(self.server) - server0
+
+    def _take(self, count: int) -> list[str]:
+        """The next `count` keys, from the first again after the last."""
+        keys = [self.keys[(self.next + i) % len(self.keys)] for i in range(count)]
+        self.next += count
+        return keys
 
 
 def drain(server: MotoServer) -> float:
@@ -204,7 +207,6 @@ def measure_round(server: MotoServer, dataset: dict[str, Any], store: str, raw: 
     server0 = server_cpu_seconds(server)
     proc = exporter(server, f"s3://{dataset['bucket']}/db", store)
     try:
-        turn = 0
         while True:
             try:
                 proc.wait(timeout=segment)
@@ -216,8 +218,8 @@ def measure_round(server: MotoServer, dataset: dict[str, Any], store: str, raw: 
             if proc.poll() is not None:  # it ended just before the stop
                 break
             drained = drain(server)
-            raw.sample(CLIENTS[turn % len(CLIENTS)], sample, totals[CLIENTS[turn % len(CLIENTS)]])
-            turn += 1
+            client = CLIENTS[len(stops) % len(CLIENTS)]
+            raw.sample(client, sample, totals[client])
             proc.send_signal(signal.SIGCONT)
             stops.append((paused, time.monotonic(), drained))
         fig = exporter_figures(proc)
@@ -248,7 +250,7 @@ def measure_round(server: MotoServer, dataset: dict[str, Any], store: str, raw: 
     # would reach if that were all the server did and it never waited.
     gets_cpu = n * rates.get("obstoreServerCpuMsPerGet", 0.0) / 1000
     ceiling = gets_cpu / (gets_cpu + listing_cpu) if gets_cpu else None
-    return {**rates, "rawSamples": turn, "stoppedSeconds": sum(b - a for a, b, _ in stops),
+    return {**rates, "rawSamples": len(stops), "stoppedSeconds": sum(b - a for a, b, _ in stops),
             "drainedServerSeconds": sum(d for _, _, d in stops),
             "listPassSeconds": listing, "listPassServerCpuSeconds": listing_cpu,
             "serverBoundCeiling": ceiling,
@@ -309,7 +311,7 @@ def main() -> None:
     p.add_argument("--no-plugin", action="store_true")
     p.add_argument("--no-codecs", action="store_true")
     p.add_argument("--rounds", type=int, nargs="+", default=[5, 3],
-                   help="backups per size (one value: every size), each between two raw GET measurements; the "
+                   help="backups per size (one value: every size), each with raw GET samples interleaved; the "
                         "figures are the median round's")
     p.add_argument("--no-pin", action="store_true", help="leave moto_server and the clients on shared CPUs")
     p.add_argument("--json", type=Path, help="also write every figure to this file")
