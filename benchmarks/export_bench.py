@@ -1,7 +1,7 @@
 """The export benchmark of issue [3/7]: prints figures, asserts nothing.
 
     .venv/bin/python -m benchmarks.export_bench [--sizes 10000 100000] [--rounds 5 3] [--raw-sample 1000]
-        [--segment 8] [--no-plugin] [--no-codecs] [--also-page-keys 1000] [--no-pin] [--json FILE]
+        [--segment 4 8] [--no-plugin] [--no-codecs] [--also-page-keys 1000] [--no-pin] [--json FILE]
 
 Against one local moto_server (a child process, pinned to a CPU of its own), for each size N of small s3db.js
 records:
@@ -23,6 +23,7 @@ on the same data and server (records/s, peak RSS, records its archive really hol
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import platform
@@ -102,6 +103,7 @@ class RawClients:
             "boto3": lambda k: s3.get_object(Bucket=bucket, Key=k)["Body"].read(),
             "obstore": lambda k: obstore.get(store, k).bytes(),
         }
+        self.store = store
         self.pool = ThreadPoolExecutor(CONCURRENCY)
 
     def sample(self, client: str, count: int, totals: dict[str, float]) -> None:
@@ -118,6 +120,33 @@ class RawClients:
         totals["seconds"] += time.monotonic() - started
         totals["cpu"] += time.process_time() - cpu0
         totals["server"] += server_cpu_seconds(self.server) - server0
+
+    def reference(self, count: int, turns: int = 3) -> dict[str, float]:
+        """Client CPU per GET of the two clients issue [3/7] measured its 1 ms target against (boto3 threads,
+        obstore async; both 16 in flight), `turns` x `count` GETs each, in turn: how much slower this machine
+        is than that one, measured twice. obstore threads, the backup's getter, is cheaper than either here."""
+        cpu = {"boto3": 0.0, "obstoreAsync": 0.0}
+        for _ in range(turns):
+            list(self.pool.map(self.gets["boto3"], self._take(WARM_UP)))
+            keys, cpu0 = self._take(count), time.process_time()
+            list(self.pool.map(self.gets["boto3"], keys))
+            cpu["boto3"] += time.process_time() - cpu0
+            asyncio.run(self._get_async(self._take(WARM_UP)))
+            keys, cpu0 = self._take(count), time.process_time()
+            asyncio.run(self._get_async(keys))
+            cpu["obstoreAsync"] += time.process_time() - cpu0
+        return {f"reference{c[0].upper()}{c[1:]}CpuMsPerGet": t / (turns * count) * 1000 for c, t in cpu.items()}
+
+    async def _get_async(self, keys: list[str]) -> None:
+        import obstore
+
+        gate = asyncio.Semaphore(CONCURRENCY)
+
+        async def get(key: str) -> None:
+            async with gate:
+                await (await obstore.get_async(self.store, key)).bytes_async()
+
+        await asyncio.gather(*(get(k) for k in keys))
 
     def _take(self, count: int) -> list[str]:
         """The next `count` keys, from the first again after the last."""
@@ -302,12 +331,18 @@ def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     return entry
 
 
+def per_size(sizes: list[int], values: list[Any]) -> dict[int, Any]:
+    """An option given per size: one value for every size, or one per size."""
+    return dict(zip(sizes, values if len(values) > 1 else values * len(sizes), strict=True))
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     p.add_argument("--raw-sample", type=int, default=1000, help="keys read by each interleaved raw GET sample")
-    p.add_argument("--segment", type=float, default=8.0,
-                   help="seconds the backup runs between two raw GET samples")
+    p.add_argument("--segment", type=float, nargs="+", default=[4.0, 8.0],
+                   help="seconds the backup runs between two raw GET samples, per size (one value: every size); "
+                        "shorter at 10,000 so its shorter backup still gets a dozen samples")
     p.add_argument("--no-plugin", action="store_true")
     p.add_argument("--no-codecs", action="store_true")
     p.add_argument("--rounds", type=int, nargs="+", default=[5, 3],
@@ -327,8 +362,8 @@ def main() -> None:
     with MotoServer(log_path=Path(tempfile.gettempdir()) / "bench-moto_server.log") as server:
         results["machine"]["pinning"] = pin_server_apart(server) if not args.no_pin else {"pinned": False}
         store_bucket = server.create_bucket("bench-store")
-        rounds_of = dict(zip(args.sizes, args.rounds if len(args.rounds) > 1 else args.rounds * len(args.sizes),
-                             strict=True))
+        rounds_of = per_size(args.sizes, args.rounds)
+        segment_of = per_size(args.sizes, args.segment)
         for n in args.sizes:
             say(f"== {n:,} records")
             started = time.monotonic()
@@ -339,7 +374,7 @@ def main() -> None:
             raw = RawClients(server, dataset["bucket"], "db", n)
             for k in range(rounds_of[n]):
                 r = measure_round(server, dataset, f"s3://{store_bucket}/n{n}-r{k}", raw, listing, listing_cpu,
-                                  args.segment, args.raw_sample)
+                                  segment_of[n], args.raw_sample)
                 rounds.append(r)
                 say(f"   round {k + 1}: {r['rawSamples']} raw samples; raw GET/s boto3 {r['boto3PerSecond']:.0f}, "
                     f"obstore {r['obstorePerSecond']:.0f}; backup {r['backupRecordsPerSecond']:.0f} records/s, "
@@ -347,6 +382,9 @@ def main() -> None:
                     f"{r['obstoreServerCpuMsPerGet']:.2f}, per backed-up record "
                     f"{r['backupServerCpuMsPerRecord']:.2f}; client ms CPU/record {r['clientCpuMsPerRecord']:.2f}")
             entry = median_round(rounds)
+            entry.update(raw.reference(args.raw_sample))
+            say(f"   reference clients: boto3 threads {entry['referenceBoto3CpuMsPerGet']:.2f} ms CPU/GET, obstore "
+                f"async {entry['referenceObstoreAsyncCpuMsPerGet']:.2f}")
             if args.also_page_keys:
                 small = export(server, f"s3://{dataset['bucket']}/db", f"s3://{store_bucket}/n{n}-pages",
                                list_page_keys=args.also_page_keys)
