@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from s3db_backup.format.layout import record_key
 from s3db_backup.local import s3dbjs
 from s3db_backup.local.moto_server import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, MotoServer
 
@@ -25,7 +26,7 @@ def make_dataset(server: MotoServer, bucket: str, prefix: str, n: int, concurren
     s3dbjs.ensure_installed()
     s3dbjs.run_script("bench_template.mjs", ["--connection", connection])
     s3 = server.client("s3")
-    template_key = f"{prefix}/resource={RESOURCE}/data/id=template"
+    template_key = f"{prefix}/{record_key(RESOURCE, 'template')}"
     template = s3.get_object(Bucket=bucket, Key=template_key)
     body = template["Body"].read()
     attributes = {**template["Metadata"], "Content-Type": template["ContentType"]}
@@ -37,7 +38,7 @@ def make_dataset(server: MotoServer, bucket: str, prefix: str, n: int, concurren
 
         async def clone(i: int) -> None:
             async with gate:
-                await obstore.put_async(store, f"{prefix}/resource={RESOURCE}/data/id={record_id(i)}", body,
+                await obstore.put_async(store, f"{prefix}/{record_key(RESOURCE, record_id(i))}", body,
                                         attributes=attributes)
 
         await asyncio.gather(*(clone(i) for i in range(1, n + 1)))

@@ -42,6 +42,7 @@ import boto3
 
 from benchmarks.dataset import RESOURCE, make_dataset, record_id
 from s3db_backup.config import Settings
+from s3db_backup.format.layout import data_dir, record_key
 from s3db_backup.local import s3dbjs
 from s3db_backup.local.moto_server import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, MotoServer
 from s3db_backup.s3client import make_s3_client
@@ -85,37 +86,59 @@ def server_cpu_seconds(server: MotoServer) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def sample_totals() -> dict[str, float]:
+    """What RawClients.sample adds up for one client."""
+    return dict.fromkeys(("keys", "seconds", "cpu", "server", "warmUpServer"), 0.0)
+
+
 class RawClients:
     """The raw GET baseline: boto3 threads and obstore threads, `CONCURRENCY` in flight, on the dataset's keys
-    (taken in turn, so the samples spread over the whole key space)."""
+    (taken in turn, so the samples spread over the whole key space); obstore async for the reference block."""
 
     def __init__(self, server: MotoServer, bucket: str, prefix: str, n: int) -> None:
         import obstore
         from obstore.store import S3Store
 
         self.server = server
-        self.keys = [f"{prefix}/resource={RESOURCE}/data/id={record_id(i)}" for i in range(1, n + 1)]
+        self.keys = [f"{prefix}/{record_key(RESOURCE, record_id(i))}" for i in range(1, n + 1)]
         self.next = 0
         s3 = engine_client(server)
         store = S3Store(bucket, endpoint=server.endpoint_url, access_key_id=DEFAULT_ACCESS_KEY,
                         secret_access_key=DEFAULT_SECRET_KEY, region="us-east-1", client_options={"allow_http": True})
-        self.gets: dict[str, Callable[[str], Any]] = {
-            "boto3": lambda k: s3.get_object(Bucket=bucket, Key=k)["Body"].read(),
-            "obstore": lambda k: obstore.get(store, k).bytes(),
+        pool = ThreadPoolExecutor(CONCURRENCY)
+
+        def boto3_get(key: str) -> bytes:
+            return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+        def obstore_get(key: str) -> Any:
+            return obstore.get(store, key).bytes()
+
+        async def get_async(keys: list[str]) -> None:
+            gate = asyncio.Semaphore(CONCURRENCY)
+
+            async def get(key: str) -> None:
+                async with gate:
+                    await (await obstore.get_async(store, key)).bytes_async()
+
+            await asyncio.gather(*(get(k) for k in keys))
+
+        #: Each client GETs a list of keys, `CONCURRENCY` in flight, and returns when all are read.
+        self.runs: dict[str, Callable[[list[str]], Any]] = {
+            "boto3": lambda keys: list(pool.map(boto3_get, keys)),
+            "obstore": lambda keys: list(pool.map(obstore_get, keys)),
+            "obstoreAsync": lambda keys: asyncio.run(get_async(keys)),
         }
-        self.store = store
-        self.pool = ThreadPoolExecutor(CONCURRENCY)
 
     def sample(self, client: str, count: int, totals: dict[str, float]) -> None:
         """GET the next `count` keys with `client`; add keys, seconds, client CPU and server CPU to `totals`.
         The server has just been idle (drained): WARM_UP GETs run first, untimed, so the sample does not pay
         for waking it up while the backup it is compared with runs warm."""
         server0 = server_cpu_seconds(self.server)
-        list(self.pool.map(self.gets[client], self._take(WARM_UP)))
+        self.runs[client](self._take(WARM_UP))
         totals["warmUpServer"] += server_cpu_seconds(self.server) - server0
         keys = self._take(count)
         started, cpu0, server0 = time.monotonic(), time.process_time(), server_cpu_seconds(self.server)
-        list(self.pool.map(self.gets[client], keys))
+        self.runs[client](keys)
         totals["keys"] += count
         totals["seconds"] += time.monotonic() - started
         totals["cpu"] += time.process_time() - cpu0
@@ -125,28 +148,11 @@ class RawClients:
         """Client CPU per GET of the two clients issue [3/7] measured its 1 ms target against (boto3 threads,
         obstore async; both 16 in flight), `turns` x `count` GETs each, in turn: how much slower this machine
         is than that one, measured twice. obstore threads, the backup's getter, is cheaper than either here."""
-        cpu = {"boto3": 0.0, "obstoreAsync": 0.0}
+        totals = {c: sample_totals() for c in ("boto3", "obstoreAsync")}
         for _ in range(turns):
-            list(self.pool.map(self.gets["boto3"], self._take(WARM_UP)))
-            keys, cpu0 = self._take(count), time.process_time()
-            list(self.pool.map(self.gets["boto3"], keys))
-            cpu["boto3"] += time.process_time() - cpu0
-            asyncio.run(self._get_async(self._take(WARM_UP)))
-            keys, cpu0 = self._take(count), time.process_time()
-            asyncio.run(self._get_async(keys))
-            cpu["obstoreAsync"] += time.process_time() - cpu0
-        return {f"reference{c[0].upper()}{c[1:]}CpuMsPerGet": t / (turns * count) * 1000 for c, t in cpu.items()}
-
-    async def _get_async(self, keys: list[str]) -> None:
-        import obstore
-
-        gate = asyncio.Semaphore(CONCURRENCY)
-
-        async def get(key: str) -> None:
-            async with gate:
-                await (await obstore.get_async(self.store, key)).bytes_async()
-
-        await asyncio.gather(*(get(k) for k in keys))
+            for client, t in totals.items():
+                self.sample(client, count, t)
+        return {f"reference{c[0].upper()}{c[1:]}CpuMsPerGet": t["cpu"] / t["keys"] * 1000 for c, t in totals.items()}
 
     def _take(self, count: int) -> list[str]:
         """The next `count` keys, from the first again after the last."""
@@ -173,7 +179,7 @@ def list_pass(server: MotoServer, bucket: str, prefix: str) -> tuple[float, floa
     page, so smaller pages cost more than in proportion."""
     s3 = engine_client(server)
     started, server0 = time.monotonic(), server_cpu_seconds(server)
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/resource={RESOURCE}/data/",
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/{data_dir(RESOURCE)}",
                                                          PaginationConfig={"PageSize": Settings().listPageKeys})
     for _ in pages:
         pass
@@ -211,7 +217,7 @@ def backup_plugin(server: MotoServer, dataset: dict[str, Any]) -> dict[str, Any]
         backup = json.loads(s3dbjs.run_script("bench_backupplugin.mjs", [*base, "--mode", "backup"],
                                               timeout=3600).strip().splitlines()[-1])
         s3 = server.client("s3")
-        prefix = f"{dataset['prefix']}/resource={RESOURCE}/data/"
+        prefix = f"{dataset['prefix']}/{data_dir(RESOURCE)}"
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=dataset["bucket"], Prefix=prefix):
             keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
             if keys:
@@ -231,7 +237,7 @@ def measure_round(server: MotoServer, dataset: dict[str, Any], store: str, raw: 
     exporter goes on (SIGCONT). The backup's time is its own wall time less the stops, plus the server time
     its in-flight requests took during them. The server's speed drifts by 10% in minutes on this machine;
     interleaved, the baseline and the backup see the same server within seconds of each other."""
-    totals = {c: dict.fromkeys(("keys", "seconds", "cpu", "server", "warmUpServer"), 0.0) for c in CLIENTS}
+    totals = {c: sample_totals() for c in CLIENTS}
     stops: list[tuple[float, float, float]] = []  # (stopped at, went on at, server time of what was in flight)
     server0 = server_cpu_seconds(server)
     proc = exporter(server, f"s3://{dataset['bucket']}/db", store)
